@@ -1,0 +1,183 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/opendata-datahub/datahub/internal/opendata"
+)
+
+// DuplicateError says that the project already has a submission with this file_id.
+type DuplicateError struct {
+	ExistingID string
+}
+
+func (e *DuplicateError) Error() string {
+	return "duplicate file_id: existing submission " + e.ExistingID
+}
+
+// CreateSubmission stores a new submission with its first transition and, when
+// given, the idempotent response to replay, all in one durable commit. A
+// file_id the project already used is a *DuplicateError.
+func (db *DB) CreateSubmission(ctx context.Context, s *opendata.Submission, replay *IdempotentResponse) error {
+	fields, err := json.Marshal(s.Fields)
+	if err != nil {
+		return fmt.Errorf("create submission: %w", err)
+	}
+	err = db.update(ctx, func(tx *Tx) error {
+		res, err := tx.Exec(`INSERT INTO submissions (id, project, file_id, key_prefix, state, email_contact, fields, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (project, file_id) DO NOTHING`,
+			s.ID, s.Project, s.Fields.FileID, s.KeyPrefix, string(s.State), s.Fields.EmailContact, fields, micros(s.CreatedAt))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			dup := &DuplicateError{}
+			if err := tx.QueryRow(`SELECT id FROM submissions WHERE project = $1 AND file_id = $2`,
+				s.Project, s.Fields.FileID).Scan(&dup.ExistingID); err != nil {
+				return err
+			}
+			return dup
+		}
+		for _, t := range s.History {
+			if err := insertTransition(tx, s.ID, t); err != nil {
+				return err
+			}
+		}
+		if replay != nil {
+			return saveIdempotent(tx, replay)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("create submission: %w", err)
+	}
+	return nil
+}
+
+func insertTransition(tx *Tx, id string, t opendata.Transition) error {
+	_, err := tx.Exec(`INSERT INTO transitions (submission_id, from_state, to_state, actor, reason, at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, id, string(t.From), string(t.To), t.Actor, t.Reason, micros(t.At))
+	return err
+}
+
+const submissionColumns = `seq, id, project, key_prefix, state, fields, created_at, updated_at`
+
+type rowScanner interface{ Scan(dest ...any) error }
+
+func scanSubmission(row rowScanner) (*opendata.Submission, int64, error) {
+	var s opendata.Submission
+	var seq, created, updated int64
+	var state string
+	var fields []byte
+	if err := row.Scan(&seq, &s.ID, &s.Project, &s.KeyPrefix, &state, &fields, &created, &updated); err != nil {
+		return nil, 0, err
+	}
+	if err := json.Unmarshal(fields, &s.Fields); err != nil {
+		return nil, 0, fmt.Errorf("submission %s fields: %w", s.ID, err)
+	}
+	s.State, s.CreatedAt, s.UpdatedAt = opendata.State(state), fromMicros(created), fromMicros(updated)
+	return &s, seq, nil
+}
+
+// Submission returns a submission with its history; ENOTFOUND if there is none.
+func (db *DB) Submission(ctx context.Context, id string) (*opendata.Submission, error) {
+	s, _, err := scanSubmission(db.queryRow(ctx, `SELECT `+submissionColumns+` FROM submissions WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, opendata.Errorf(opendata.ENOTFOUND, "no submission %s", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("get submission: %w", err)
+	}
+	if s.History, err = db.history(ctx, id); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (db *DB) history(ctx context.Context, id string) ([]opendata.Transition, error) {
+	rows, err := db.query(ctx, `SELECT from_state, to_state, actor, reason, at FROM transitions
+		WHERE submission_id = $1 ORDER BY seq`, id)
+	if err != nil {
+		return nil, fmt.Errorf("get history: %w", err)
+	}
+	defer rows.Close()
+	var out []opendata.Transition
+	for rows.Next() {
+		var t opendata.Transition
+		var from, to string
+		var at int64
+		if err := rows.Scan(&from, &to, &t.Actor, &t.Reason, &at); err != nil {
+			return nil, fmt.Errorf("get history: %w", err)
+		}
+		t.From, t.To, t.At = opendata.State(from), opendata.State(to), fromMicros(at)
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("get history: %w", err)
+	}
+	return out, nil
+}
+
+// SubmissionIDByFileID returns the id of the project's submission with this
+// file_id, or "" when there is none.
+func (db *DB) SubmissionIDByFileID(ctx context.Context, project, fileID string) (string, error) {
+	var id string
+	err := db.queryRow(ctx, `SELECT id FROM submissions WHERE project = $1 AND file_id = $2`, project, fileID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	} else if err != nil {
+		return "", fmt.Errorf("find submission: %w", err)
+	}
+	return id, nil
+}
+
+// Filter selects a project's submissions for a listing.
+type Filter struct {
+	Project string
+	State   opendata.State // "" for any
+	FileID  string         // "" for any
+	Limit   int
+	After   int64 // a cursor: only submissions older than this position
+}
+
+// Page is one page of a listing, newest first.
+type Page struct {
+	Submissions []*opendata.Submission
+	Next        int64 // the cursor of the next page, 0 when this is the last
+}
+
+// ListSubmissions returns a page of the project's submissions, newest first.
+func (db *DB) ListSubmissions(ctx context.Context, f Filter) (*Page, error) {
+	after := f.After
+	if after <= 0 {
+		after = 1<<63 - 1
+	}
+	rows, err := db.query(ctx, `SELECT `+submissionColumns+` FROM submissions
+		WHERE project = $1 AND seq < $2 AND ($3 = '' OR state = $3) AND ($4 = '' OR file_id = $4)
+		ORDER BY seq DESC LIMIT $5`, f.Project, after, string(f.State), f.FileID, f.Limit+1)
+	if err != nil {
+		return nil, fmt.Errorf("list submissions: %w", err)
+	}
+	defer rows.Close()
+	page := &Page{}
+	var last int64
+	for rows.Next() {
+		s, seq, err := scanSubmission(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list submissions: %w", err)
+		}
+		if len(page.Submissions) == f.Limit {
+			page.Next = last
+			break
+		}
+		page.Submissions = append(page.Submissions, s)
+		last = seq
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list submissions: %w", err)
+	}
+	return page, nil
+}
