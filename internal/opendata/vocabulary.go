@@ -118,21 +118,30 @@ func (v *Vocabulary) Values(field string) []string {
 }
 
 // Suggest returns the allowed value closest to a rejected one, or "" when none is close.
-// Case and separators are ignored first; then labels and edit distance decide.
+// Case and separators are ignored; a value or label matches whole, then as the
+// only choice it begins, then by a small edit distance.
 func (v *Vocabulary) Suggest(field, value string) string {
 	norm := normalizeChoice(value)
 	if norm == "" {
 		return ""
 	}
 	best, bestDist := "", -1
+	prefixed, prefixes := "", 0
 	for _, c := range v.List(field) {
 		if normalizeChoice(c.Value) == norm || normalizeChoice(c.EN) == norm || normalizeChoice(c.FR) == norm {
 			return c.Value
+		}
+		if len(norm) >= 3 && (strings.HasPrefix(normalizeChoice(c.Value), norm) || strings.HasPrefix(normalizeChoice(c.EN), norm) ||
+			strings.HasPrefix(normalizeChoice(c.FR), norm)) {
+			prefixed, prefixes = c.Value, prefixes+1
 		}
 		d := levenshtein(norm, normalizeChoice(c.Value))
 		if bestDist < 0 || d < bestDist {
 			best, bestDist = c.Value, d
 		}
+	}
+	if prefixes == 1 { // "Nature" -> nature_and_environment
+		return prefixed
 	}
 	// A suggestion further away than about a third of the word is noise.
 	if bestDist >= 0 && bestDist*3 <= len([]rune(norm))+1 {

@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/mail"
+	"regexp"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/opendata-datahub/datahub/internal/auth"
+	"github.com/opendata-datahub/datahub/internal/opendata"
+	"github.com/opendata-datahub/datahub/internal/store"
+)
+
+var projectPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$`)
+
+func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageError{"keys: expected create, list or revoke"}
+	}
+	switch args[0] {
+	case "create":
+		return keysCreate(ctx, args[1:], stdout)
+	case "list":
+		return keysList(ctx, args[1:], stdout)
+	case "revoke":
+		return keysRevoke(ctx, args[1:], stdout)
+	}
+	return usageError{fmt.Sprintf("keys: unknown command %q (expected create, list or revoke)", args[0])}
+}
+
+func keysCreate(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("keys create", flag.ContinueOnError)
+	sf := storeFlags(fs)
+	project := fs.String("project", "", "project acronym the key may submit for (e.g. CFS)")
+	client := fs.String("client", "", "name of the client system")
+	contact := fs.String("contact", "", "email of the client's technical contact")
+	expires := fs.String("expires", "", "lifetime: a Go duration or Nd days (1s, 12h, 90d); empty never expires")
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
+	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	switch {
+	case !projectPattern.MatchString(*project):
+		return usageError{"keys create: --project must be a short acronym of letters, digits, - or _ (e.g. CFS)"}
+	case strings.TrimSpace(*client) == "" || len(*client) > 200:
+		return usageError{"keys create: --client must name the client system (1 to 200 characters)"}
+	}
+	if a, err := mail.ParseAddress(*contact); err != nil || a.Address != *contact {
+		return usageError{"keys create: --contact must be one email address"}
+	}
+	var expiresAt *time.Time
+	if *expires != "" {
+		d, err := parseLifetime(*expires)
+		if err != nil {
+			return usageError{"keys create: --expires: " + err.Error()}
+		}
+		t := time.Now().Add(d).UTC()
+		expiresAt = &t
+	}
+	db, err := openStore(ctx, sf)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	secret, err := db.Secret(ctx, auth.SecretName)
+	if err != nil {
+		return err
+	}
+	for attempt := 0; ; attempt++ {
+		key, rec := auth.NewKey(secret, *project, strings.TrimSpace(*client), *contact, expiresAt, time.Now())
+		err := db.CreateKey(ctx, rec)
+		if opendata.ErrorCode(err) == opendata.ECONFLICT && attempt < 3 {
+			continue // a prefix collision: mint another
+		}
+		if err != nil {
+			return err
+		}
+		exp := "never"
+		if expiresAt != nil {
+			exp = expiresAt.Format(time.RFC3339)
+		}
+		fmt.Fprintf(stdout, "Created API key %s for project %s (%s), expires: %s.\n", rec.Prefix, rec.Project, rec.Client, exp)
+		fmt.Fprintln(stdout, "It is shown only this once; store it in a secret store now:")
+		fmt.Fprintln(stdout, key)
+		return nil
+	}
+}
+
+// parseLifetime reads Go durations and whole days ("90d").
+func parseLifetime(s string) (time.Duration, error) {
+	var d time.Duration
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a number of days", s)
+		}
+		d = time.Duration(n) * 24 * time.Hour
+	} else {
+		var err error
+		if d, err = time.ParseDuration(s); err != nil {
+			return 0, fmt.Errorf("%q is not a duration such as 1s, 12h or 90d", s)
+		}
+	}
+	if d <= 0 {
+		return 0, fmt.Errorf("%q must be positive", s)
+	}
+	return d, nil
+}
+
+func keysList(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("keys list", flag.ContinueOnError)
+	sf := storeFlags(fs)
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
+	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	db, err := openStore(ctx, sf)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	keys, err := db.Keys(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PREFIX\tPROJECT\tCLIENT\tCONTACT\tCREATED\tEXPIRES\tLAST USED\tSTATUS")
+	now := time.Now()
+	for _, k := range keys {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.Prefix, k.Project, k.Client, k.Contact,
+			stamp(&k.CreatedAt, "-"), stamp(k.ExpiresAt, "never"), stamp(k.LastUsedAt, "never"), keyStatus(k, now))
+	}
+	return tw.Flush()
+}
+
+func stamp(t *time.Time, none string) string {
+	if t == nil {
+		return none
+	}
+	return t.UTC().Format("2006-01-02 15:04Z")
+}
+
+func keyStatus(k store.APIKey, now time.Time) string {
+	switch {
+	case k.RevokedAt != nil:
+		return "revoked"
+	case k.ExpiresAt != nil && !now.Before(*k.ExpiresAt):
+		return "expired"
+	}
+	return "active"
+}
+
+func keysRevoke(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("keys revoke", flag.ContinueOnError)
+	sf := storeFlags(fs)
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError{"keys revoke: give one key or key prefix"}
+	}
+	prefix := fs.Arg(0)
+	if p := auth.PrefixOf(prefix); p != "" {
+		prefix = p
+	} else if len(prefix) != auth.PrefixLen || !strings.HasPrefix(prefix, "dh_") {
+		return usageError{fmt.Sprintf("keys revoke: %q is neither a key nor a key prefix (dh_ and 8 characters)", prefix)}
+	}
+	db, err := openStore(ctx, sf)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.RevokeKey(ctx, prefix); err != nil {
+		if opendata.ErrorCode(err) == opendata.ENOTFOUND {
+			return fmt.Errorf("no API key with prefix %s", prefix)
+		}
+		return err
+	}
+	fmt.Fprintf(stdout, "Revoked API key %s; it is refused from now on.\n", prefix)
+	return nil
+}

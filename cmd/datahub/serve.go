@@ -1,0 +1,223 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/opendata-datahub/datahub/internal/api"
+	"github.com/opendata-datahub/datahub/internal/auth"
+	"github.com/opendata-datahub/datahub/internal/opendata"
+	"github.com/opendata-datahub/datahub/internal/store"
+	"github.com/opendata-datahub/datahub/internal/web"
+)
+
+type serveConfig struct {
+	store           *storeConfig
+	addr            string
+	publicURL       string
+	rateLimit       float64
+	rateBurst       int
+	authFailures    int
+	timeZone        string
+	contactDomains  string
+	logLevel        string
+	logFormat       string
+	shutdownTimeout time.Duration
+}
+
+func serveFlags(fs *flag.FlagSet) *serveConfig {
+	c := &serveConfig{store: storeFlags(fs)}
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fs.StringVar(&c.publicURL, "public-url", "http://127.0.0.1:8080", "public base URL, used in flow_url and emails")
+	fs.Float64Var(&c.rateLimit, "rate-limit", 20, "requests per second per API key; 0 turns limiting off")
+	fs.IntVar(&c.rateBurst, "rate-burst", 100, "requests an API key may burst above the rate")
+	fs.IntVar(&c.authFailures, "auth-failures-per-minute", 60, "failed authentications allowed per client address per minute")
+	fs.StringVar(&c.timeZone, "time-zone", "America/Toronto", "time zone that decides what \"today\" is")
+	fs.StringVar(&c.contactDomains, "contact-domains", "", "comma-separated email domains allowed for email_contact (empty: any)")
+	fs.StringVar(&c.logLevel, "log-level", "info", "debug (logs every request), info, warn or error")
+	fs.StringVar(&c.logFormat, "log-format", "json", "json or text")
+	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long to let requests finish on shutdown")
+	return c
+}
+
+func (c *serveConfig) check() error {
+	u, err := url.Parse(c.publicURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return usageError{fmt.Sprintf("--public-url %q must be an absolute http(s) URL", c.publicURL)}
+	}
+	if c.rateLimit < 0 || c.rateBurst < 1 || c.authFailures < 1 {
+		return usageError{"--rate-limit must be >= 0, --rate-burst and --auth-failures-per-minute >= 1"}
+	}
+	if _, err := time.LoadLocation(c.timeZone); err != nil {
+		return usageError{fmt.Sprintf("--time-zone %q: %v", c.timeZone, err)}
+	}
+	if _, _, err := net.SplitHostPort(c.addr); err != nil {
+		return usageError{fmt.Sprintf("--addr %q: %v", c.addr, err)}
+	}
+	return nil
+}
+
+func newLogger(level, format string, w io.Writer) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, usageError{fmt.Sprintf("--log-level %q: expected debug, info, warn or error", level)}
+	}
+	opts := &slog.HandlerOptions{Level: l}
+	switch format {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	}
+	return nil, usageError{fmt.Sprintf("--log-format %q: expected json or text", format)}
+}
+
+func splitList(s string) []string {
+	var out []string
+	for part := range strings.SplitSeq(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	c := serveFlags(fs)
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
+	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	if err := c.check(); err != nil {
+		return err
+	}
+	logger, err := newLogger(c.logLevel, c.logFormat, stderr)
+	if err != nil {
+		return err
+	}
+	loc, _ := time.LoadLocation(c.timeZone)
+
+	db, err := openStore(ctx, c.store)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	secret, err := db.Secret(ctx, auth.SecretName)
+	if err != nil {
+		return err
+	}
+	keys, err := auth.NewKeyring(ctx, db, secret, c.rateLimit, c.rateBurst)
+	if err != nil {
+		return err
+	}
+	vocab, err := opendata.LoadVocabulary()
+	if err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	apiSrv, err := api.New(api.Config{
+		PublicURL: c.publicURL, Location: loc, EmailDomains: splitList(c.contactDomains),
+		AuthFailuresPerMinute: c.authFailures, Logger: logger,
+	}, db, keys, vocab, reg)
+	if err != nil {
+		return err
+	}
+	webSrv, err := web.New(db, vocab, logger)
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	apiSrv.Register(mux)
+	webSrv.Register(mux)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           api.Observe(mux, logger, apiSrv.Metrics()),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	bg, stopBackground := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); housekeeping(bg, db, keys, logger) }()
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	logger.Info("listening", "addr", ln.Addr().String(), "public_url", c.publicURL, "data", c.store.data)
+
+	select {
+	case err = <-serveErr:
+	case <-ctx.Done():
+		logger.Info("shutting down", "timeout", c.shutdownTimeout.String())
+		apiSrv.Drain()
+		sctx, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
+		err = srv.Shutdown(sctx)
+		cancel()
+	}
+	stopBackground()
+	<-done
+	if ferr := keys.FlushLastUsed(context.Background()); ferr != nil {
+		logger.Warn("could not record keys' last use", "err", ferr)
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	logger.Info("stopped")
+	return err
+}
+
+// housekeeping records keys' last use and purges expired idempotency records.
+func housekeeping(ctx context.Context, db *store.DB, keys *auth.Keyring, logger *slog.Logger) {
+	flush := time.NewTicker(10 * time.Second)
+	purge := time.NewTicker(time.Hour)
+	defer flush.Stop()
+	defer purge.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-flush.C:
+			if err := keys.FlushLastUsed(ctx); err != nil && ctx.Err() == nil {
+				logger.Warn("could not record keys' last use", "err", err)
+			}
+		case <-purge.C:
+			if n, err := db.PurgeIdempotency(ctx); err != nil && ctx.Err() == nil {
+				logger.Warn("could not purge idempotency records", "err", err)
+			} else if n > 0 {
+				logger.Info("purged idempotency records", "count", n)
+			}
+		}
+	}
+}
+
+func writeIndentedJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}

@@ -1,0 +1,110 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/opendata-datahub/datahub/internal/i18n"
+	"github.com/opendata-datahub/datahub/internal/opendata"
+)
+
+// Problem is an RFC 9457 problem document.
+type Problem struct {
+	Type      string         `json:"type"`
+	Title     string         `json:"title"`
+	Status    int            `json:"status"`
+	Detail    string         `json:"detail,omitempty"`
+	Code      string         `json:"code,omitempty"`
+	Errors    []FieldProblem `json:"errors,omitempty"`
+	DatahubID string         `json:"datahub_id,omitempty"` // with a duplicate file_id
+	FlowURL   string         `json:"flow_url,omitempty"`
+	RequestID string         `json:"request_id,omitempty"`
+}
+
+// FieldProblem is one problem with one field.
+type FieldProblem struct {
+	Field      string   `json:"field"`
+	Code       string   `json:"code"`
+	Message    string   `json:"message"`
+	Allowed    []string `json:"allowed,omitempty"`
+	Suggestion string   `json:"suggestion,omitempty"`
+	DatahubID  string   `json:"datahub_id,omitempty"`
+	FlowURL    string   `json:"flow_url,omitempty"`
+}
+
+const (
+	contentJSON    = "application/json; charset=utf-8"
+	contentProblem = "application/problem+json; charset=utf-8"
+)
+
+// newProblem builds a problem whose title and detail are in the reader's language.
+func newProblem(r *http.Request, status int, code string, args ...string) *Problem {
+	lang := i18n.Negotiate(r.Header.Get("Accept-Language"))
+	return &Problem{
+		Type:      "urn:datahub:problem:" + code,
+		Title:     i18n.T(lang, "problem."+code+".title"),
+		Status:    status,
+		Detail:    i18n.T(lang, "problem."+code+".detail", args...),
+		Code:      code,
+		RequestID: RequestID(r.Context()),
+	}
+}
+
+// writeProblem sends a problem with the given status and code.
+func writeProblem(w http.ResponseWriter, r *http.Request, status int, code string, args []string) {
+	sendProblem(w, newProblem(r, status, code, args...))
+}
+
+func sendProblem(w http.ResponseWriter, p *Problem) {
+	body, _ := json.Marshal(p)
+	writeBody(w, p.Status, contentProblem, body)
+}
+
+// problem sends a problem (a method on Server so handlers read alike).
+func (s *Server) problem(w http.ResponseWriter, r *http.Request, status int, code string, args []string) {
+	writeProblem(w, r, status, code, args)
+}
+
+// fieldProblems renders validation problems in the reader's language.
+func fieldProblems(lang i18n.Lang, errs []opendata.FieldError) []FieldProblem {
+	out := make([]FieldProblem, len(errs))
+	for i, fe := range errs {
+		out[i] = FieldProblem{Field: fe.Field, Code: fe.Code, Message: i18n.FieldError(lang, fe), Suggestion: fe.Suggestion}
+		if fe.Code == opendata.CodeInvalidChoice || fe.Reason == opendata.ReasonEmailDomain {
+			out[i].Allowed = fe.Allowed
+		}
+	}
+	return out
+}
+
+// invalid builds the 400 problem for a rejected submission or query.
+func invalid(r *http.Request, code string, errs []FieldProblem) *Problem {
+	p := newProblem(r, http.StatusBadRequest, code, "count", strconv.Itoa(len(errs)))
+	p.Errors = errs
+	return p
+}
+
+// serverError logs an unexpected error and sends a 500 naming the request id.
+func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	s.cfg.Logger.ErrorContext(r.Context(), "request failed", "err", err, "request_id", RequestID(r.Context()),
+		"method", r.Method, "path", r.URL.Path)
+	writeProblem(w, r, http.StatusInternalServerError, "internal", nil)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, "encoding error", http.StatusInternalServerError)
+		return
+	}
+	writeBody(w, status, contentJSON, body)
+}
+
+func writeBody(w http.ResponseWriter, status int, contentType string, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	w.Write(body)
+}

@@ -1,0 +1,125 @@
+package api
+
+import (
+	"encoding/base64"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/opendata-datahub/datahub/internal/auth"
+	"github.com/opendata-datahub/datahub/internal/i18n"
+	"github.com/opendata-datahub/datahub/internal/opendata"
+	"github.com/opendata-datahub/datahub/internal/store"
+)
+
+// SubmissionView is a submission as the status API shows it.
+type SubmissionView struct {
+	DatahubID string                `json:"datahub_id"`
+	Project   string                `json:"project"`
+	FileID    string                `json:"file_id"`
+	State     opendata.State        `json:"state"`
+	FlowURL   string                `json:"flow_url"`
+	CreatedAt time.Time             `json:"created_at"`
+	UpdatedAt time.Time             `json:"updated_at"`
+	Metadata  *opendata.Fields      `json:"metadata,omitempty"`
+	History   []opendata.Transition `json:"history,omitempty"`
+}
+
+// SubmissionList is one page of a project's submissions.
+type SubmissionList struct {
+	Items      []SubmissionView `json:"items"`
+	NextCursor string           `json:"next_cursor,omitempty"`
+}
+
+func (s *Server) view(sub *opendata.Submission, full bool) SubmissionView {
+	v := SubmissionView{
+		DatahubID: sub.ID, Project: sub.Project, FileID: sub.Fields.FileID, State: sub.State,
+		FlowURL: s.FlowURL(sub.ID), CreatedAt: sub.CreatedAt, UpdatedAt: sub.UpdatedAt,
+	}
+	if full {
+		v.Metadata, v.History = &sub.Fields, sub.History
+	}
+	return v
+}
+
+// getSubmission handles GET /api/opendata/submissions/{id}; another project's id is 404.
+func (s *Server) getSubmission(w http.ResponseWriter, r *http.Request, c *auth.Client) {
+	sub, err := s.db.Submission(r.Context(), r.PathValue("id"))
+	switch {
+	case opendata.ErrorCode(err) == opendata.ENOTFOUND || (err == nil && sub.Project != c.Project):
+		s.problem(w, r, http.StatusNotFound, "not_found", nil)
+	case err != nil:
+		s.serverError(w, r, err)
+	default:
+		writeJSON(w, http.StatusOK, s.view(sub, true))
+	}
+}
+
+const (
+	defaultPageSize = 20
+	maxPageSize     = 100
+)
+
+// listSubmissions handles GET /api/opendata/submissions?state=&file_id=&limit=&cursor=.
+func (s *Server) listSubmissions(w http.ResponseWriter, r *http.Request, c *auth.Client) {
+	q := r.URL.Query()
+	f := store.Filter{Project: c.Project, State: opendata.State(q.Get("state")), FileID: q.Get("file_id"), Limit: defaultPageSize}
+	lang := i18n.Negotiate(r.Header.Get("Accept-Language"))
+	var errs []FieldProblem
+	bad := func(field, code, key string, pairs ...string) {
+		errs = append(errs, FieldProblem{Field: field, Code: code, Message: i18n.T(lang, key, pairs...)})
+	}
+	if f.State != "" && !f.State.Valid() {
+		states := make([]string, len(opendata.States))
+		for i, st := range opendata.States {
+			states[i] = string(st)
+		}
+		bad("state", opendata.CodeInvalidChoice, "field.invalid_choice", "field", "state", "value", string(f.State), "allowed", strings.Join(states, ", "))
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxPageSize {
+			bad("limit", opendata.CodeInvalidFormat, "query.limit", "max", strconv.Itoa(maxPageSize))
+		}
+		f.Limit = n
+	}
+	if v := q.Get("cursor"); v != "" {
+		seq, ok := decodeCursor(v)
+		if !ok {
+			bad("cursor", opendata.CodeInvalidFormat, "query.cursor")
+		}
+		f.After = seq
+	}
+	if len(errs) > 0 {
+		sendProblem(w, invalid(r, "bad_query", errs))
+		return
+	}
+	page, err := s.db.ListSubmissions(r.Context(), f)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	out := SubmissionList{Items: make([]SubmissionView, 0, len(page.Submissions))}
+	for _, sub := range page.Submissions {
+		out.Items = append(out.Items, s.view(sub, false))
+	}
+	if page.Next > 0 {
+		out.NextCursor = encodeCursor(page.Next)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// Cursors are opaque to clients; they wrap a position in the listing.
+func encodeCursor(seq int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("s" + strconv.FormatInt(seq, 10)))
+}
+
+func decodeCursor(s string) (int64, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) < 2 || b[0] != 's' {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(string(b[1:]), 10, 64)
+	return n, err == nil && n > 0
+}

@@ -1,0 +1,241 @@
+package api
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/opendata-datahub/datahub/internal/auth"
+	"github.com/opendata-datahub/datahub/internal/i18n"
+	"github.com/opendata-datahub/datahub/internal/opendata"
+	"github.com/opendata-datahub/datahub/internal/store"
+)
+
+type submitted struct {
+	DatahubID string `json:"datahub_id"`
+	FlowURL   string `json:"flow_url"`
+}
+
+// submit handles POST /api/opendata/submit.
+func (s *Server) submit(w http.ResponseWriter, r *http.Request, c *auth.Client) {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+			s.problem(w, r, http.StatusUnsupportedMediaType, "media_type", nil)
+			return
+		}
+	}
+	body, ok := s.readBody(w, r)
+	if !ok {
+		return
+	}
+	idem, ok := idempotencyKey(r.Header)
+	if !ok {
+		s.problem(w, r, http.StatusBadRequest, "idem_bad", nil)
+		return
+	}
+	if idem == "" {
+		status, resp, err := s.createSubmission(r, c, body, nil)
+		s.finishSubmit(w, r, status, resp, err)
+		return
+	}
+	slot := c.Prefix + "\x00" + idem
+	if _, busy := s.inflight.LoadOrStore(slot, struct{}{}); busy {
+		s.problem(w, r, http.StatusConflict, "idem_running", nil)
+		return
+	}
+	defer s.inflight.Delete(slot)
+	sum := sha256.Sum256(body)
+	prev, err := s.db.IdempotentResponse(r.Context(), c.Prefix, idem)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if prev != nil {
+		s.replay(w, r, prev, sum[:])
+		return
+	}
+	rec := &store.IdempotentResponse{KeyPrefix: c.Prefix, Key: idem, BodySHA256: sum[:]}
+	status, resp, err := s.createSubmission(r, c, body, rec)
+	if err == nil && status != http.StatusOK {
+		// Rejections are recorded too, so a retry gets the same answer.
+		rec.Status, rec.Body = status, resp
+		if held, saveErr := s.db.SaveIdempotentResponse(r.Context(), rec); saveErr != nil {
+			err = saveErr
+		} else if held != nil && !bytes.Equal(held.Body, resp) {
+			s.replay(w, r, held, sum[:])
+			return
+		}
+	}
+	s.finishSubmit(w, r, status, resp, err)
+}
+
+func (s *Server) finishSubmit(w http.ResponseWriter, r *http.Request, status int, resp []byte, err error) {
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	writeBody(w, status, contentTypeFor(status), resp)
+}
+
+func contentTypeFor(status int) string {
+	if status == http.StatusOK {
+		return contentJSON
+	}
+	return contentProblem
+}
+
+// replay answers a repeated Idempotency-Key: the recorded response for the same
+// body, 422 for another body.
+func (s *Server) replay(w http.ResponseWriter, r *http.Request, prev *store.IdempotentResponse, sum []byte) {
+	if !bytes.Equal(prev.BodySHA256, sum) {
+		s.problem(w, r, http.StatusUnprocessableEntity, "idem_mismatch", nil)
+		return
+	}
+	s.metrics.submissions.WithLabelValues("replayed").Inc()
+	w.Header().Set("Idempotent-Replayed", "true")
+	writeBody(w, prev.Status, contentTypeFor(prev.Status), prev.Body)
+}
+
+// readBody reads at most MaxBodyBytes; a larger body is 413.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	limit := s.cfg.MaxBodyBytes
+	tooLarge := func() ([]byte, bool) {
+		s.problem(w, r, http.StatusRequestEntityTooLarge, "too_large", []string{"limit", strconv.FormatInt(limit, 10)})
+		return nil, false
+	}
+	if r.ContentLength > limit {
+		return tooLarge()
+	}
+	size := 4096
+	if r.ContentLength > 0 {
+		size = int(r.ContentLength) + 1 // room to see the end of the body
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size))
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return tooLarge()
+	case err != nil && !errors.Is(err, io.EOF):
+		s.problem(w, r, http.StatusBadRequest, "bad_body", nil)
+		return nil, false
+	}
+	return buf.Bytes(), true
+}
+
+// idempotencyKey reads the Idempotency-Key header (a structured-field string,
+// quoted or not); false when it is present but unusable.
+func idempotencyKey(h http.Header) (string, bool) {
+	v := h.Get("Idempotency-Key")
+	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+		v = v[1 : len(v)-1]
+	}
+	if v == "" {
+		return "", len(h.Values("Idempotency-Key")) == 0
+	}
+	if len(v) > 255 {
+		return "", false
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] < 0x21 || v[i] > 0x7e {
+			return "", false
+		}
+	}
+	return v, true
+}
+
+// createSubmission decodes, validates and stores a submission. It returns the
+// status and body to send; err is only for failures of the service itself.
+func (s *Server) createSubmission(r *http.Request, c *auth.Client, body []byte, rec *store.IdempotentResponse) (int, []byte, error) {
+	lang := i18n.Negotiate(r.Header.Get("Accept-Language"))
+	raw, errs := opendata.DecodeJSON(body)
+	if len(errs) == 1 && errs[0].Code == opendata.CodeMalformedJSON {
+		return s.rejected(r, lang, errs, nil)
+	}
+	fields, verrs := s.rules().Validate(raw)
+	// Validation errors come in field order, then unknown fields.
+	errs = append(verrs, errs...)
+	if len(errs) > 0 {
+		var dup *store.DuplicateError
+		if fileID, ok := raw[opendata.FieldFileID]; ok && !hasFieldError(errs, opendata.FieldFileID) {
+			id, err := s.db.SubmissionIDByFileID(r.Context(), c.Project, trimmed(fileID.Str))
+			if err != nil {
+				return 0, nil, err
+			}
+			if id != "" {
+				dup = &store.DuplicateError{ExistingID: id}
+			}
+		}
+		return s.rejected(r, lang, errs, dup)
+	}
+	sub := opendata.NewSubmission(uuid.NewString(), c.Project, c.Prefix, fields, time.Now())
+	resp, err := json.Marshal(submitted{DatahubID: sub.ID, FlowURL: s.FlowURL(sub.ID)})
+	if err != nil {
+		return 0, nil, err
+	}
+	if rec != nil {
+		rec.Status, rec.Body = http.StatusOK, resp
+	}
+	err = s.db.CreateSubmission(r.Context(), sub, rec)
+	var dup *store.DuplicateError
+	if errors.As(err, &dup) {
+		return s.rejected(r, lang, nil, dup)
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	s.metrics.submissions.WithLabelValues("created").Inc()
+	return http.StatusOK, resp, nil
+}
+
+// rejected builds the 400 for a submission with problems (and possibly a duplicate file_id).
+func (s *Server) rejected(r *http.Request, lang i18n.Lang, errs []opendata.FieldError, dup *store.DuplicateError) (int, []byte, error) {
+	problems := fieldProblems(lang, errs)
+	outcome := "invalid"
+	var p *Problem
+	if dup != nil {
+		outcome = "duplicate"
+		fe := opendata.FieldError{Field: opendata.FieldFileID, Code: opendata.CodeDuplicate, Value: dup.ExistingID}
+		fp := fieldProblems(lang, []opendata.FieldError{fe})[0]
+		fp.DatahubID, fp.FlowURL = dup.ExistingID, s.FlowURL(dup.ExistingID)
+		problems = append([]FieldProblem{fp}, problems...)
+		p = invalid(r, "invalid", problems)
+		p.DatahubID, p.FlowURL = fp.DatahubID, fp.FlowURL
+	} else {
+		p = invalid(r, "invalid", problems)
+	}
+	if len(errs) == 1 && errs[0].Code == opendata.CodeMalformedJSON {
+		p.Detail = problems[0].Message
+	}
+	s.metrics.submissions.WithLabelValues(outcome).Inc()
+	body, err := json.Marshal(p)
+	return http.StatusBadRequest, body, err
+}
+
+func (s *Server) rules() opendata.Rules {
+	return opendata.Rules{
+		Vocabulary:   s.vocab,
+		Today:        time.Now().In(s.cfg.Location).Format(time.DateOnly),
+		EmailDomains: s.cfg.EmailDomains,
+	}
+}
+
+func hasFieldError(errs []opendata.FieldError, field string) bool {
+	for _, e := range errs {
+		if e.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
+func trimmed(s string) string { return strings.TrimSpace(s) }
