@@ -154,13 +154,6 @@ func fill(errs []error, n int, err error) []error {
 	return errs
 }
 
-// Stats reports group commit activity, for metrics.
-type Stats struct {
-	Commits int64 // transactions committed or attempted
-	Writes  int64 // writes they carried
-}
-
-// Stats returns counters since Open.
-func (db *DB) Stats() Stats {
-	return Stats{Commits: db.commit.batches.Load(), Writes: db.commit.writes.Load()}
+func (c *committer) stats() Stats {
+	return Stats{Commits: c.batches.Load(), Writes: c.writes.Load()}
 }

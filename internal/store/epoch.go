@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"sync/atomic"
@@ -8,15 +9,49 @@ import (
 	"unsafe"
 )
 
-// keyEpoch is a counter shared through a memory-mapped file by every process
-// using the data directory. A process that changes API keys bumps it after
-// committing; the server reads it on each request (a memory load, no system
-// call or database round trip) and reloads its keys when it has moved.
-type keyEpoch struct {
+// keyEpoch is a counter that moves whenever any process using the database
+// changes an API key. The server reads it on each request, without a system
+// call or a database round trip, and reloads its keys when it has moved.
+type keyEpoch interface {
+	load() uint64
+	// bump moves the epoch within a key-changing transaction and returns what
+	// to do once that transaction has committed.
+	bump(tx *Tx) (committed func(), err error)
+	close() error
+}
+
+// KeyEpoch returns the shared key epoch: it changes whenever any process
+// using this store creates, revokes or changes an API key. A change made
+// through this DB shows at once; one made by another process shows at once on
+// SQLite and within the NOTIFY delivery time (milliseconds) on PostgreSQL.
+func (db *DB) KeyEpoch() uint64 { return db.epoch.load() }
+
+// updateKeys is update for writes that change API keys: it moves the key epoch with them.
+func (db *DB) updateKeys(ctx context.Context, fn func(*Tx) error) error {
+	var committed func()
+	err := db.update(ctx, func(tx *Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		var err error
+		committed, err = db.epoch.bump(tx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	committed()
+	return nil
+}
+
+// fileEpoch is the SQLite key epoch: a counter in a memory-mapped file in the
+// data directory, shared by every process using it. It moves after the commit,
+// so that a reader who sees it move also sees the change.
+type fileEpoch struct {
 	mem []byte
 }
 
-func openKeyEpoch(path string) (*keyEpoch, error) {
+func openFileEpoch(path string) (*fileEpoch, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o640)
 	if err != nil {
 		return nil, fmt.Errorf("open key epoch: %w", err)
@@ -33,17 +68,19 @@ func openKeyEpoch(path string) (*keyEpoch, error) {
 	if err != nil {
 		return nil, fmt.Errorf("map key epoch: %w", err)
 	}
-	return &keyEpoch{mem: mem}, nil
+	return &fileEpoch{mem: mem}, nil
 }
 
 // counter points into the shared page, which the kernel aligns for 64-bit atomics.
-func (e *keyEpoch) counter() *uint64 { return (*uint64)(unsafe.Pointer(&e.mem[0])) }
+func (e *fileEpoch) counter() *uint64 { return (*uint64)(unsafe.Pointer(&e.mem[0])) }
 
-func (e *keyEpoch) load() uint64 { return atomic.LoadUint64(e.counter()) }
+func (e *fileEpoch) load() uint64 { return atomic.LoadUint64(e.counter()) }
 
-func (e *keyEpoch) bump() { atomic.AddUint64(e.counter(), 1) }
+func (e *fileEpoch) bump(*Tx) (func(), error) {
+	return func() { atomic.AddUint64(e.counter(), 1) }, nil
+}
 
-func (e *keyEpoch) close() error {
+func (e *fileEpoch) close() error {
 	if e.mem == nil {
 		return nil
 	}
@@ -51,7 +88,3 @@ func (e *keyEpoch) close() error {
 	e.mem = nil
 	return err
 }
-
-// KeyEpoch returns the shared key epoch: it changes whenever any process
-// using this store creates, revokes or changes an API key.
-func (db *DB) KeyEpoch() uint64 { return db.epoch.load() }

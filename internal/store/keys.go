@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/opendata-datahub/datahub/internal/opendata"
@@ -25,7 +27,7 @@ type APIKey struct {
 
 // CreateKey stores a new key; a prefix already in use is ECONFLICT.
 func (db *DB) CreateKey(ctx context.Context, k *APIKey) error {
-	err := db.update(ctx, func(tx *Tx) error {
+	err := db.updateKeys(ctx, func(tx *Tx) error {
 		res, err := tx.Exec(`INSERT INTO api_keys (prefix, hash, project, client, contact, callback_url, created_at, expires_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (prefix) DO NOTHING`,
 			k.Prefix, k.Hash, k.Project, k.Client, k.Contact, k.CallbackURL, micros(k.CreatedAt), nullMicros(k.ExpiresAt))
@@ -40,7 +42,6 @@ func (db *DB) CreateKey(ctx context.Context, k *APIKey) error {
 	if err != nil {
 		return fmt.Errorf("create key: %w", err)
 	}
-	db.epoch.bump()
 	return nil
 }
 
@@ -74,7 +75,7 @@ func (db *DB) Keys(ctx context.Context) ([]APIKey, error) {
 // RevokeKey revokes the key with this prefix at once; ENOTFOUND if there is none.
 // Revoking a revoked key keeps its first revocation time.
 func (db *DB) RevokeKey(ctx context.Context, prefix string) error {
-	err := db.update(ctx, func(tx *Tx) error {
+	err := db.updateKeys(ctx, func(tx *Tx) error {
 		res, err := tx.Exec(`UPDATE api_keys SET revoked_at = coalesce(revoked_at, $2) WHERE prefix = $1`, prefix, micros(db.now()))
 		if err != nil {
 			return err
@@ -87,7 +88,6 @@ func (db *DB) RevokeKey(ctx context.Context, prefix string) error {
 	if err != nil {
 		return fmt.Errorf("revoke key: %w", err)
 	}
-	db.epoch.bump()
 	return nil
 }
 
@@ -97,9 +97,10 @@ func (db *DB) TouchKeys(ctx context.Context, used map[string]time.Time) error {
 		return nil
 	}
 	err := db.update(ctx, func(tx *Tx) error {
-		for prefix, at := range used {
+		// In a fixed order, so that replicas touching the same keys on PostgreSQL cannot deadlock.
+		for _, prefix := range slices.Sorted(maps.Keys(used)) {
 			if _, err := tx.Exec(`UPDATE api_keys SET last_used_at = $2
-				WHERE prefix = $1 AND (last_used_at IS NULL OR last_used_at < $2)`, prefix, micros(at)); err != nil {
+				WHERE prefix = $1 AND (last_used_at IS NULL OR last_used_at < $2)`, prefix, micros(used[prefix])); err != nil {
 				return err
 			}
 		}

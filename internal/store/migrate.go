@@ -14,17 +14,19 @@ import (
 //go:embed migrations
 var migrations embed.FS
 
-// Migrate applies every migration not yet applied, each in its own
-// transaction, in order. It is safe to run from several processes at once.
+// Migrate applies every migration of the dialect not yet applied, each in its
+// own transaction, in order. It is safe to run from several processes at once:
+// each transaction holds the write lock (SQLite) or an advisory lock (PostgreSQL).
 func (db *DB) Migrate(ctx context.Context) error {
-	dir := "migrations/sqlite"
-	names, err := fs.Glob(migrations, dir+"/*.sql")
+	names, err := fs.Glob(migrations, "migrations/"+db.dialect.name+"/*.sql")
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	slices.Sort(names)
-	if _, err := db.write.ExecContext(ctx,
-		`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+	if err := db.migrationTx(ctx, func(tx *Tx) error {
+		_, err := tx.tx.ExecContext(ctx, db.dialect.migrationsTable)
+		return err
+	}); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	for _, name := range names {
@@ -39,12 +41,24 @@ func (db *DB) Migrate(ctx context.Context) error {
 	return nil
 }
 
+// migrationTx runs fn in a write transaction that excludes other migrators.
+func (db *DB) migrationTx(ctx context.Context, fn func(*Tx) error) error {
+	return db.update(ctx, func(tx *Tx) error {
+		if db.dialect.migrationLock != "" {
+			if _, err := tx.tx.ExecContext(ctx, db.dialect.migrationLock); err != nil {
+				return fmt.Errorf("lock: %w", err)
+			}
+		}
+		return fn(tx)
+	})
+}
+
 func (db *DB) applyMigration(ctx context.Context, version int, name string) error {
 	body, err := migrations.ReadFile(name)
 	if err != nil {
 		return err
 	}
-	return db.update(ctx, func(tx *Tx) error {
+	return db.migrationTx(ctx, func(tx *Tx) error {
 		var n int
 		if err := tx.tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = $1`, version).Scan(&n); err != nil {
 			return err

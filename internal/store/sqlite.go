@@ -53,15 +53,23 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 	n := max(4, 2*runtime.GOMAXPROCS(0))
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
-	db := &DB{read: read, write: write, now: time.Now}
+	// No migration lock: the write transaction's BEGIN IMMEDIATE already excludes other migrators.
+	d := dialect{
+		name:            "sqlite",
+		migrationsTable: `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`,
+		prepare:         true,
+	}
+	db := &DB{dialect: d, read: read, write: write, now: time.Now}
 	if err := write.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	if db.epoch, err = openKeyEpoch(filepath.Join(cfg.DataDir, "keys.epoch")); err != nil {
+	epoch, err := openFileEpoch(filepath.Join(cfg.DataDir, "keys.epoch"))
+	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	db.commit = newCommitter(db)
+	db.epoch = epoch
+	db.writer = newCommitter(db)
 	return db, nil
 }

@@ -8,44 +8,76 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Config says where the data lives.
 type Config struct {
-	DataDir string // SQLite file, outbox and uploads live here
+	DataDir     string // SQLite file, outbox and uploads live here
+	DatabaseURL string // postgres:// or postgresql:// to use PostgreSQL instead of SQLite
 }
 
 // DB is the store. It is safe for concurrent use.
 type DB struct {
-	read   *sql.DB
-	write  *sql.DB
-	commit *committer
-	epoch  *keyEpoch
-	stmts  sync.Map // query text -> *sql.Stmt, per pool (see stmt)
-	now    func() time.Time
+	dialect dialect
+	read    *sql.DB
+	write   *sql.DB       // the same pool as read on PostgreSQL
+	pool    *pgxpool.Pool // PostgreSQL only: the connections behind read and write
+	writer  writer
+	epoch   keyEpoch
+	stmts   sync.Map // query text -> *sql.Stmt, per pool (see stmt)
+	now     func() time.Time
 }
 
-// Open opens (creating if needed) the SQLite database in cfg.DataDir. Call
-// Migrate before use.
+// dialect holds what differs between SQLite and PostgreSQL outside the shared queries.
+type dialect struct {
+	name            string // names the migrations folder
+	migrationsTable string // creates the table of applied migrations if missing
+	migrationLock   string // first statement of every migration transaction; "" when BEGIN already excludes others
+	prepare         bool   // prepare and cache statements here; pgx caches its own per connection
+}
+
+// writer runs write transactions.
+type writer interface {
+	do(ctx context.Context, fn func(*Tx) error) error
+	stats() Stats
+	close()
+}
+
+// Open opens the store: PostgreSQL when cfg.DatabaseURL is a postgres:// or
+// postgresql:// URL, else the SQLite database in cfg.DataDir (created if needed).
+// Call Migrate before use.
 func Open(ctx context.Context, cfg Config) (*DB, error) {
+	switch {
+	case strings.HasPrefix(cfg.DatabaseURL, "postgres://"), strings.HasPrefix(cfg.DatabaseURL, "postgresql://"):
+		return openPostgres(ctx, cfg)
+	case cfg.DatabaseURL != "":
+		return nil, errors.New("open store: the database URL must start with postgres:// or postgresql://")
+	}
 	return openSQLite(ctx, cfg)
 }
 
-// Close stops the committer and closes the pools.
+// Close stops the writer and the key epoch and closes the pools.
 func (db *DB) Close() error {
-	if db.commit != nil {
-		db.commit.close()
+	if db.writer != nil {
+		db.writer.close()
 	}
 	var errs []error
-	for _, p := range []*sql.DB{db.read, db.write} {
-		if p != nil {
-			errs = append(errs, p.Close())
-		}
-	}
 	if db.epoch != nil {
 		errs = append(errs, db.epoch.close())
+	}
+	if db.read != nil {
+		errs = append(errs, db.read.Close())
+	}
+	if db.write != nil && db.write != db.read {
+		errs = append(errs, db.write.Close())
+	}
+	if db.pool != nil {
+		db.pool.Close()
 	}
 	return errors.Join(errs...)
 }
@@ -58,8 +90,16 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
+// SQL returns the pool that writes go through (the only pool on PostgreSQL),
+// for a job queue that shares the database.
+func (db *DB) SQL() *sql.DB { return db.write }
+
+// PgxPool returns the PostgreSQL connection pool, nil on SQLite.
+func (db *DB) PgxPool() *pgxpool.Pool { return db.pool }
+
 // stmt returns a prepared statement for query on pool p, preparing it once.
-// Only for the read pool: the write pool's one connection is held by the committer.
+// SQLite only, and only for the read pool: the write pool's one connection is
+// held by the committer.
 func (db *DB) stmt(ctx context.Context, p *sql.DB, query string) (*sql.Stmt, error) {
 	type key struct {
 		p *sql.DB
@@ -80,8 +120,11 @@ func (db *DB) stmt(ctx context.Context, p *sql.DB, query string) (*sql.Stmt, err
 	return s, nil
 }
 
-// query runs a read on the read pool with a cached statement.
+// query runs a read on the read pool with a cached statement (cached by pgx on PostgreSQL).
 func (db *DB) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if !db.dialect.prepare {
+		return db.read.QueryContext(ctx, q, args...)
+	}
 	s, err := db.stmt(ctx, db.read, q)
 	if err != nil {
 		return nil, err
@@ -90,6 +133,9 @@ func (db *DB) query(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 }
 
 func (db *DB) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if !db.dialect.prepare {
+		return db.read.QueryRowContext(ctx, q, args...)
+	}
 	s, err := db.stmt(ctx, db.read, q)
 	if err != nil {
 		return db.read.QueryRowContext(ctx, q, args...) // reports the same error on Scan
@@ -97,49 +143,21 @@ func (db *DB) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	return s.QueryRowContext(ctx, args...)
 }
 
-// Tx is a write transaction, or one part of a shared group commit.
-type Tx struct {
-	db    *DB
-	tx    *sql.Tx
-	ctx   context.Context
-	stmts map[string]*sql.Stmt // prepared once per transaction, shared by a batch
-}
-
-func (t *Tx) prepared(q string) (*sql.Stmt, error) {
-	if s, ok := t.stmts[q]; ok {
-		return s, nil
-	}
-	s, err := t.tx.PrepareContext(t.ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	t.stmts[q] = s
-	return s, nil
-}
-
-// Exec runs a statement in the transaction.
-func (t *Tx) Exec(q string, args ...any) (sql.Result, error) {
-	s, err := t.prepared(q)
-	if err != nil {
-		return nil, err
-	}
-	return s.ExecContext(t.ctx, args...)
-}
-
-// QueryRow runs a query in the transaction.
-func (t *Tx) QueryRow(q string, args ...any) *sql.Row {
-	s, err := t.prepared(q)
-	if err != nil {
-		return t.tx.QueryRowContext(t.ctx, q, args...) // reports the same error on Scan
-	}
-	return s.QueryRowContext(t.ctx, args...)
-}
-
-// update runs fn in a write transaction; on SQLite concurrent calls share one
-// commit (one fsync) while each keeps its own outcome.
+// update runs fn in a write transaction: on SQLite concurrent calls share one
+// commit (one fsync) while each keeps its own outcome; on PostgreSQL each call
+// is its own transaction and the server groups the commits.
 func (db *DB) update(ctx context.Context, fn func(*Tx) error) error {
-	return db.commit.do(ctx, fn)
+	return db.writer.do(ctx, fn)
 }
+
+// Stats reports write activity, for metrics.
+type Stats struct {
+	Commits int64 // transactions committed or attempted
+	Writes  int64 // writes they carried; equal to Commits on PostgreSQL
+}
+
+// Stats returns counters since Open.
+func (db *DB) Stats() Stats { return db.writer.stats() }
 
 func micros(t time.Time) int64 { return t.UnixMicro() }
 
