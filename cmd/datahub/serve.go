@@ -14,15 +14,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
-	"github.com/opendata-datahub/datahub/internal/api"
 	"github.com/opendata-datahub/datahub/internal/auth"
-	"github.com/opendata-datahub/datahub/internal/opendata"
 	"github.com/opendata-datahub/datahub/internal/store"
-	"github.com/opendata-datahub/datahub/internal/web"
 )
 
 type serveConfig struct {
@@ -112,49 +105,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	loc, _ := time.LoadLocation(c.timeZone)
-
-	db, err := openStore(ctx, c.store)
+	a, err := newApp(ctx, c, logger)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	secret, err := db.Secret(ctx, auth.SecretName)
-	if err != nil {
-		return err
-	}
-	keys, err := auth.NewKeyring(ctx, db, secret, c.rateLimit, c.rateBurst)
-	if err != nil {
-		return err
-	}
-	vocab, err := opendata.LoadVocabulary()
-	if err != nil {
-		return err
-	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	apiSrv, err := api.New(api.Config{
-		PublicURL: c.publicURL, Location: loc, EmailDomains: splitList(c.contactDomains),
-		AuthFailuresPerMinute: c.authFailures, Logger: logger,
-	}, db, keys, vocab, reg)
-	if err != nil {
-		return err
-	}
-	webSrv, err := web.New(db, vocab, logger)
-	if err != nil {
-		return err
-	}
-	mux := http.NewServeMux()
-	apiSrv.Register(mux)
-	webSrv.Register(mux)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	defer a.close()
+	db, keys := a.db, a.keys
 
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 	srv := &http.Server{
-		Handler:           api.Observe(mux, logger, apiSrv.Metrics()),
+		Handler:           a.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -174,7 +137,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case err = <-serveErr:
 	case <-ctx.Done():
 		logger.Info("shutting down", "timeout", c.shutdownTimeout.String())
-		apiSrv.Drain()
+		a.api.Drain()
 		sctx, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
 		err = srv.Shutdown(sctx)
 		cancel()

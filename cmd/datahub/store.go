@@ -11,19 +11,21 @@ import (
 )
 
 type storeConfig struct {
-	data string
+	data        string
+	databaseURL string
 }
 
 // storeFlags adds the flags that say where the data lives.
 func storeFlags(fs *flag.FlagSet) *storeConfig {
 	c := &storeConfig{}
 	fs.StringVar(&c.data, "data", "./data", "data directory (SQLite database, outbox, uploads)")
+	fs.StringVar(&c.databaseURL, "database-url", "", "postgres://... to keep data in PostgreSQL (for several replicas); empty uses SQLite under --data")
 	return c
 }
 
 // openStore opens the store and applies migrations, so every command works on a fresh directory.
 func openStore(ctx context.Context, c *storeConfig) (*store.DB, error) {
-	db, err := store.Open(ctx, store.Config{DataDir: c.data})
+	db, err := store.Open(ctx, store.Config{DataDir: c.data, DatabaseURL: c.databaseURL})
 	if err != nil {
 		return nil, err
 	}

@@ -78,8 +78,13 @@ func (s *Server) Metrics() *Metrics { return s.metrics }
 // balancers stop sending traffic before the listener closes.
 func (s *Server) Drain() { s.draining.Store(true) }
 
+// Router is where routes are registered; *http.ServeMux is one.
+type Router interface {
+	HandleFunc(pattern string, handler func(http.ResponseWriter, *http.Request))
+}
+
 // Register adds the API's routes to mux.
-func (s *Server) Register(mux *http.ServeMux) {
+func (s *Server) Register(mux Router) {
 	mux.HandleFunc("POST /api/opendata/submit", s.authed(s.submit))
 	mux.HandleFunc("GET /api/opendata/choices", s.authed(s.serveChoices))
 	mux.HandleFunc("GET /api/opendata/submissions", s.authed(s.listSubmissions))

@@ -45,8 +45,13 @@ func New(db Submissions, vocab *opendata.Vocabulary, logger *slog.Logger) (*Serv
 	return &Server{db: db, vocab: vocab, tmpl: t, logger: logger}, nil
 }
 
+// Router is where routes are registered; *http.ServeMux is one.
+type Router interface {
+	HandleFunc(pattern string, handler func(http.ResponseWriter, *http.Request))
+}
+
 // Register adds the pages to mux.
-func (s *Server) Register(mux *http.ServeMux) {
+func (s *Server) Register(mux Router) {
 	mux.HandleFunc("GET /flow/{id}", s.flow)
 }
 

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/opendata-datahub/datahub/internal/api"
+	"github.com/opendata-datahub/datahub/internal/auth"
+	"github.com/opendata-datahub/datahub/internal/opendata"
+	"github.com/opendata-datahub/datahub/internal/store"
+	"github.com/opendata-datahub/datahub/internal/web"
+)
+
+// app is the whole service wired together, without its listener, so tests
+// can run it in-process too.
+type app struct {
+	db       *store.DB
+	keys     *auth.Keyring
+	api      *api.Server
+	handler  http.Handler
+	patterns []string // every route registered, for the OpenAPI check
+}
+
+// routes is a ServeMux that remembers its patterns.
+type routes struct {
+	*http.ServeMux
+	patterns []string
+}
+
+func (r *routes) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	r.patterns = append(r.patterns, pattern)
+	r.ServeMux.HandleFunc(pattern, h)
+}
+
+func newApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (a *app, err error) {
+	a = &app{}
+	defer func() {
+		if err != nil {
+			a.close()
+		}
+	}()
+	if a.db, err = openStore(ctx, c.store); err != nil {
+		return nil, err
+	}
+	secret, err := a.db.Secret(ctx, auth.SecretName)
+	if err != nil {
+		return nil, err
+	}
+	if a.keys, err = auth.NewKeyring(ctx, a.db, secret, c.rateLimit, c.rateBurst); err != nil {
+		return nil, err
+	}
+	vocab, err := opendata.LoadVocabulary()
+	if err != nil {
+		return nil, err
+	}
+	loc, err := time.LoadLocation(c.timeZone)
+	if err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.api, err = api.New(api.Config{
+		PublicURL: c.publicURL, Location: loc, EmailDomains: splitList(c.contactDomains),
+		AuthFailuresPerMinute: c.authFailures, Logger: logger,
+	}, a.db, a.keys, vocab, reg)
+	if err != nil {
+		return nil, err
+	}
+	webSrv, err := web.New(a.db, vocab, logger)
+	if err != nil {
+		return nil, err
+	}
+	mux := &routes{ServeMux: http.NewServeMux()}
+	a.api.Register(mux)
+	webSrv.Register(mux)
+	mux.HandleFunc("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}).ServeHTTP)
+	a.patterns = mux.patterns
+	a.handler = api.Observe(mux, logger, a.api.Metrics())
+	return a, nil
+}
+
+func (a *app) close() {
+	if a.db != nil {
+		a.db.Close()
+	}
+}
