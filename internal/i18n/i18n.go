@@ -32,7 +32,7 @@ func Parse(s string) Lang {
 }
 
 // Negotiate picks English or French from an Accept-Language header: the
-// highest-weighted of the two wins, English on a tie or when neither is named.
+// highest-weighted of the two wins (the first listed on a tie), English when neither is named.
 func Negotiate(header string) Lang {
 	if header == "" {
 		return EN

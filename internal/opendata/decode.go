@@ -29,9 +29,9 @@ type RawFields map[string]RawValue
 // malformed body and unknown fields; values of the wrong type are marked for
 // Validate, so that all problems are reported together in field order.
 func DecodeJSON(body []byte) (RawFields, []FieldError) {
+	// Unmarshal, unlike a Decoder, rejects anything after the object (even a stray "]" or "}").
 	var obj map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&obj); err != nil || obj == nil || dec.More() || trailing(dec) {
+	if err := json.Unmarshal(body, &obj); err != nil || obj == nil {
 		return nil, []FieldError{{Code: CodeMalformedJSON}}
 	}
 	raw := make(RawFields, len(obj))
@@ -63,12 +63,6 @@ func DecodeJSON(body []byte) (RawFields, []FieldError) {
 	return raw, errs
 }
 
-// trailing reports whether anything but white space follows the first value.
-func trailing(dec *json.Decoder) bool {
-	_, err := dec.Token()
-	return err == nil
-}
-
 // decodeValue accepts a string, a list of strings or null (returned as nil).
 func decodeValue(msg json.RawMessage) (*RawValue, bool) {
 	switch first := firstByte(msg); first {
@@ -81,11 +75,19 @@ func decodeValue(msg json.RawMessage) (*RawValue, bool) {
 		}
 		return &RawValue{Str: s}, true
 	case '[':
-		var items []string
+		// *string, because a null item would otherwise decode silently as "".
+		var items []*string
 		if json.Unmarshal(msg, &items) != nil {
 			return nil, false
 		}
-		return &RawValue{List: items, IsList: true}, true
+		list := make([]string, len(items))
+		for i, it := range items {
+			if it == nil {
+				return nil, false
+			}
+			list[i] = *it
+		}
+		return &RawValue{List: list, IsList: true}, true
 	}
 	return nil, false
 }

@@ -32,6 +32,10 @@ const (
 	MaxKeywords   = 100
 	dateLayout    = "2006-01-02"
 	maxShownValue = 100
+
+	// MaxErrorsPerField bounds the problems reported for one list field, so
+	// that a body of a million bad items cannot make a response of millions.
+	MaxErrorsPerField = 20
 )
 
 var doiPattern = regexp.MustCompile(`^10\.\d{4,9}/\S+$`)
@@ -218,19 +222,22 @@ func (v *validator) choices(name string, required bool) []string {
 		return []string{}
 	}
 	seen := make(map[string]bool, len(items))
-	bad := false
+	bad := 0
 	for _, it := range items {
+		if bad == MaxErrorsPerField {
+			break
+		}
 		switch {
 		case !v.rules.Vocabulary.Has(name, it):
 			v.fail(v.badChoice(name, it))
-			bad = true
+			bad++
 		case seen[it]:
 			v.fail(FieldError{Field: name, Code: CodeRepeatedChoice, Value: it})
-			bad = true
+			bad++
 		}
 		seen[it] = true
 	}
-	if bad {
+	if bad > 0 {
 		return nil
 	}
 	return items
@@ -249,8 +256,11 @@ func (v *validator) keywords(name string) []string {
 		v.fail(FieldError{Field: name, Code: CodeTooMany, Limit: MaxKeywords})
 		return nil
 	}
-	bad := false
+	bad := 0
 	for _, k := range items {
+		if bad == MaxErrorsPerField {
+			break
+		}
 		fe := FieldError{Field: name, Value: shorten(k)}
 		switch n := utf8.RuneCountInString(k); {
 		case n < MinKeyword:
@@ -265,9 +275,9 @@ func (v *validator) keywords(name string) []string {
 			continue
 		}
 		v.fail(fe)
-		bad = true
+		bad++
 	}
-	if bad {
+	if bad > 0 {
 		return nil
 	}
 	return items

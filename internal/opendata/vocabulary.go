@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 //go:embed choices.json
@@ -125,30 +126,38 @@ func (v *Vocabulary) Suggest(field, value string) string {
 	if norm == "" {
 		return ""
 	}
+	// A suggestion further away than about a third of the word is noise. The edit
+	// distance is at least the difference in length, so a value of very different
+	// length is never measured: a long rejected value would otherwise cost seconds.
+	n := utf8.RuneCountInString(norm)
+	maxDist := (n + 1) / 3
 	best, bestDist := "", -1
 	prefixed, prefixes := "", 0
 	for _, c := range v.List(field) {
-		if normalizeChoice(c.Value) == norm || normalizeChoice(c.EN) == norm || normalizeChoice(c.FR) == norm {
+		nv, ne, nf := normalizeChoice(c.Value), normalizeChoice(c.EN), normalizeChoice(c.FR)
+		if nv == norm || ne == norm || nf == norm {
 			return c.Value
 		}
-		if len(norm) >= 3 && (strings.HasPrefix(normalizeChoice(c.Value), norm) || strings.HasPrefix(normalizeChoice(c.EN), norm) ||
-			strings.HasPrefix(normalizeChoice(c.FR), norm)) {
+		if len(norm) >= 3 && (strings.HasPrefix(nv, norm) || strings.HasPrefix(ne, norm) || strings.HasPrefix(nf, norm)) {
 			prefixed, prefixes = c.Value, prefixes+1
 		}
-		d := levenshtein(norm, normalizeChoice(c.Value))
-		if bestDist < 0 || d < bestDist {
+		if abs(n-utf8.RuneCountInString(nv)) > maxDist {
+			continue
+		}
+		if d := levenshtein(norm, nv); bestDist < 0 || d < bestDist {
 			best, bestDist = c.Value, d
 		}
 	}
 	if prefixes == 1 { // "Nature" -> nature_and_environment
 		return prefixed
 	}
-	// A suggestion further away than about a third of the word is noise.
-	if bestDist >= 0 && bestDist*3 <= len([]rune(norm))+1 {
+	if bestDist >= 0 && bestDist <= maxDist {
 		return best
 	}
 	return ""
 }
+
+func abs(x int) int { return max(x, -x) }
 
 func normalizeChoice(s string) string {
 	s = strings.ToLower(strings.TrimSpace(s))
