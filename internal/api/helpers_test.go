@@ -21,7 +21,7 @@ import (
 
 // env is a whole API on a real SQLite store in a temporary directory.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	db     *store.DB
 	secret []byte
 	srv    *api.Server
@@ -33,7 +33,7 @@ type envOptions struct {
 	authFailures int
 }
 
-func newEnv(t *testing.T, opts ...func(*envOptions)) *env {
+func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
 	t.Helper()
 	o := envOptions{authFailures: 1000}
 	for _, f := range opts {
