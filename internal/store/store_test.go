@@ -314,3 +314,15 @@ func TestOpenRejectsOtherDatabaseURLs(t *testing.T) {
 		t.Fatal("a mysql:// URL opened a store")
 	}
 }
+
+func TestKeyEpochReadableAfterClose(t *testing.T) {
+	db, err := store.Open(context.Background(), store.Config{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := db.KeyEpoch()
+	db.Close()
+	if db.KeyEpoch() != before { // must not panic: late requests may still ask
+		t.Fatal("epoch changed by closing")
+	}
+}

@@ -1,0 +1,400 @@
+package web_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/opendata-datahub/datahub/internal/opendata"
+	"github.com/opendata-datahub/datahub/internal/store"
+	"github.com/opendata-datahub/datahub/internal/web"
+)
+
+const (
+	subID     = "0b5d3f6e-8a43-4c1e-9f3a-2d7c5e8b1a90"
+	keyPrefix = "dh_abcdefgh"
+	contact   = "jane.doe@example.gc.ca"
+	xssScript = `<script>alert(1)</script>`
+	xssAttr   = `"><img src=x onerror=alert(1)>`
+)
+
+// escaped is what html/template makes of the payloads in element content.
+var escaped = map[string]string{
+	xssScript: `&lt;script&gt;alert(1)&lt;/script&gt;`,
+	xssAttr:   `&#34;&gt;&lt;img src=x onerror=alert(1)&gt;`,
+}
+
+// openStore opens and migrates a SQLite store in a temporary directory.
+func openStore(t *testing.T) *store.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, store.Config{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func fields() opendata.Fields {
+	return opendata.Fields{
+		FileURL: "https://example.gc.ca/forest.csv", FileID: "file-42", FileName: "forest.csv",
+		EmailContact: contact, Collection: "primary",
+		TitleEN: "Forest inventory", TitleFR: "Inventaire forestier",
+		NotesEN: "Plots.", NotesFR: "Placettes.",
+		KeywordsEN: []string{"forests"}, KeywordsFR: []string{"forêts"},
+		Subject: []string{"nature_and_environment"}, Frequency: "P1Y", DatePublished: "2024-03-15",
+		Jurisdiction: "federal", Audience: []string{"scientists"},
+	}
+}
+
+// created is when the test submissions were received.
+var created = time.Date(2025, 2, 3, 14, 5, 0, 0, time.UTC)
+
+// addSubmission stores a submission that was then sent for approval, so that
+// its history has two rows.
+func addSubmission(t *testing.T, db *store.DB, id string, f opendata.Fields) *opendata.Submission {
+	t.Helper()
+	s := opendata.NewSubmission(id, "forestry", keyPrefix, f, created)
+	s.State = opendata.StatePendingApproval
+	s.History = append(s.History, opendata.Transition{
+		From: opendata.StateInPreparation, To: opendata.StatePendingApproval,
+		Actor: opendata.APIActor("dh_zyxwvuts"), Reason: "Ready for review", At: created.Add(90 * time.Minute),
+	})
+	if err := db.CreateSubmission(context.Background(), s, nil); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// newServer serves the pages over loopback.
+func newServer(t *testing.T, db web.Submissions) *httptest.Server {
+	t.Helper()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv, err := web.New(db, opendata.MustLoadVocabulary(), logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	srv.Register(mux)
+	ts := httptest.NewServer(mux)
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   string
+}
+
+// get fetches path with the client c (a fresh one when nil); headers are name, value pairs.
+func get(t *testing.T, c *http.Client, url string, headers ...string) response {
+	t.Helper()
+	if c == nil {
+		c = &http.Client{}
+	}
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return response{res.StatusCode, res.Header, string(b)}
+}
+
+// page is what a rendered page in one language must contain.
+type page struct {
+	htmlLang, toggle, toggleText, title string
+}
+
+var (
+	english = page{`<html lang="en">`, `<a href="?lang=fr" lang="fr">`, "Français", "Dataset submission"}
+	french  = page{`<html lang="fr">`, `<a href="?lang=en" lang="en">`, "English", "Soumission de jeu de données"}
+)
+
+func (p page) check(t *testing.T, r response) {
+	t.Helper()
+	for _, want := range []string{p.htmlLang, p.toggle, p.toggleText, "<h1>" + p.title + "</h1>"} {
+		if !strings.Contains(r.body, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if p == english && strings.Contains(r.body, french.htmlLang) || p == french && strings.Contains(r.body, english.htmlLang) {
+		t.Error("page is in both languages")
+	}
+}
+
+func checkHeaders(t *testing.T, r response) {
+	t.Helper()
+	for name, want := range map[string]string{
+		"Content-Type":            "text/html; charset=utf-8",
+		"Content-Security-Policy": "default-src 'none'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+		"X-Content-Type-Options":  "nosniff",
+		"Referrer-Policy":         "no-referrer",
+		"Cache-Control":           "no-store",
+	} {
+		if got := r.header.Get(name); got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+	csp := r.header.Get("Content-Security-Policy")
+	if strings.Contains(csp, "script-src") || strings.Contains(csp, "unsafe-eval") {
+		t.Errorf("CSP allows scripts: %q", csp)
+	}
+}
+
+func TestFlowLanguages(t *testing.T) {
+	db := openStore(t)
+	addSubmission(t, db, subID, fields())
+	ts := newServer(t, db)
+	url := ts.URL + "/flow/" + subID
+
+	tests := []struct {
+		name    string
+		query   string
+		headers []string
+		want    page
+		content []string
+	}{
+		{"default English", "", nil, english, []string{
+			"Forest inventory", "forest.csv", "<code>file-42</code>", "forestry",
+			"Current state", `<span class="state">Pending approval</span>`,
+			"What happens next", "An approver reviews the submission.",
+			"History", "2025-02-03 14:05 UTC", "In preparation", "api:" + keyPrefix,
+			"2025-02-03 15:35 UTC", "Ready for review", "Received",
+		}},
+		{"?lang=fr", "?lang=fr", nil, french, []string{
+			"Inventaire forestier", "forest.csv", "État actuel",
+			`<span class="state">En attente d&#39;approbation</span>`,
+			"Prochaines étapes", "Une personne approbatrice examine la soumission.",
+			"Historique", "En préparation", "Reçue le",
+		}},
+		{"?lang=en", "?lang=en", []string{"Accept-Language", "fr"}, english, []string{"Forest inventory"}},
+		{"Accept-Language: fr", "", []string{"Accept-Language", "fr"}, french, []string{"Inventaire forestier"}},
+		{"Accept-Language: fr-CA weighted", "", []string{"Accept-Language", "en;q=0.5, fr-CA;q=0.9"}, french, nil},
+		{"Accept-Language: en before fr", "", []string{"Accept-Language", "en-CA,fr;q=0.8"}, english, nil},
+		{"Accept-Language: neither", "", []string{"Accept-Language", "de, es"}, english, nil},
+		{"unknown ?lang= is ignored", "?lang=de", []string{"Accept-Language", "fr"}, french, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := get(t, nil, url+tt.query, tt.headers...)
+			if r.status != http.StatusOK {
+				t.Fatalf("status %d, want 200", r.status)
+			}
+			tt.want.check(t, r)
+			checkHeaders(t, r)
+			for _, want := range tt.content {
+				if !strings.Contains(r.body, want) {
+					t.Errorf("page lacks %q", want)
+				}
+			}
+			// The history lists the transitions oldest first.
+			if i, j := strings.Index(r.body, "api:"+keyPrefix), strings.Index(r.body, "Ready for review"); i < 0 || j < i {
+				t.Errorf("history out of order or missing: %d, %d", i, j)
+			}
+		})
+	}
+}
+
+// ?lang= sets a cookie that keeps the language on the next pages, over Accept-Language.
+func TestFlowLanguageCookie(t *testing.T) {
+	db := openStore(t)
+	addSubmission(t, db, subID, fields())
+	ts := newServer(t, db)
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &http.Client{Jar: jar}
+	url := ts.URL + "/flow/" + subID
+
+	r := get(t, c, url+"?lang=fr")
+	french.check(t, r)
+	var lang *http.Cookie
+	for _, ck := range (&http.Response{Header: r.header}).Cookies() {
+		if ck.Name == "lang" {
+			lang = ck
+		}
+	}
+	if lang == nil {
+		t.Fatal("?lang=fr set no cookie")
+	}
+	if lang.Value != "fr" || lang.Path != "/" || !lang.HttpOnly || lang.SameSite != http.SameSiteLaxMode || lang.MaxAge <= 0 {
+		t.Errorf("cookie = %+v", lang)
+	}
+	if lang.Secure {
+		t.Error("Secure cookie over plain HTTP")
+	}
+
+	steps := []struct {
+		name    string
+		path    string
+		headers []string
+		want    page
+	}{
+		{"next request, no ?lang", url, nil, french},
+		{"cookie beats Accept-Language", url, []string{"Accept-Language", "en"}, french},
+		{"cookie keeps French on the not-found page", ts.URL + "/flow/nope", nil, french},
+		{"?lang=en switches back", url + "?lang=en", nil, english},
+		{"and English sticks", url, []string{"Accept-Language", "fr"}, english},
+	}
+	for _, s := range steps {
+		r := get(t, c, s.path, s.headers...)
+		t.Run(s.name, func(t *testing.T) { s.want.check(t, r) })
+	}
+
+	// A cookie with another value is ignored.
+	r = get(t, nil, url, "Cookie", "lang=de", "Accept-Language", "fr")
+	french.check(t, r)
+}
+
+func TestFlowNotFound(t *testing.T) {
+	db := openStore(t)
+	addSubmission(t, db, subID, fields())
+	ts := newServer(t, db)
+	tests := []struct {
+		name, path string
+		want       page
+		message    string
+	}{
+		{"English", "/flow/00000000-0000-0000-0000-000000000000", english, "There is no submission at this address."},
+		{"French", "/flow/00000000-0000-0000-0000-000000000000?lang=fr", french, "Il n&#39;y a aucune soumission à cette adresse."},
+		{"not a UUID", "/flow/%3Cscript%3E", english, "There is no submission at this address."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := get(t, nil, ts.URL+tt.path)
+			if r.status != http.StatusNotFound {
+				t.Fatalf("status %d, want 404", r.status)
+			}
+			tt.want.check(t, r)
+			checkHeaders(t, r)
+			if !strings.Contains(r.body, tt.message) {
+				t.Errorf("page lacks %q", tt.message)
+			}
+			for _, absent := range []string{"<dl>", "forest", "<script"} {
+				if strings.Contains(r.body, absent) {
+					t.Errorf("not-found page contains %q", absent)
+				}
+			}
+		})
+	}
+	// Only GET /flow/{id} is served.
+	for _, path := range []string{"/flow/", "/flow", "/flow/" + subID + "/extra"} {
+		if r := get(t, nil, ts.URL+path); r.status != http.StatusNotFound {
+			t.Errorf("%s: status %d, want 404", path, r.status)
+		}
+	}
+	res, err := http.Post(ts.URL+"/flow/"+subID, "text/plain", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("POST: status %d, want 405", res.StatusCode)
+	}
+}
+
+// Text a client submitted is escaped wherever the page shows it.
+func TestFlowEscapesStoredXSS(t *testing.T) {
+	db := openStore(t)
+	f := fields()
+	f.TitleEN = "Title " + xssScript + " and " + xssAttr
+	f.TitleFR = "Titre " + xssAttr + " et " + xssScript
+	f.FileName = xssAttr + ".csv"
+	f.FileID = xssScript
+	f.KeywordsEN = []string{xssScript, xssAttr}
+	f.KeywordsFR = []string{xssAttr}
+	id := "7c1e2b3a-0000-4000-8000-000000000001"
+	addSubmission(t, db, id, f)
+	ts := newServer(t, db)
+
+	for _, q := range []string{"?lang=en", "?lang=fr"} {
+		t.Run(q, func(t *testing.T) {
+			r := get(t, nil, ts.URL+"/flow/"+id+q)
+			if r.status != http.StatusOK {
+				t.Fatalf("status %d", r.status)
+			}
+			checkHeaders(t, r)
+			for _, raw := range []string{xssScript, xssAttr, "<script", "<img", "onerror=alert(1)>"} {
+				if strings.Contains(r.body, raw) {
+					t.Errorf("page contains raw %q", raw)
+				}
+			}
+			for raw, esc := range escaped {
+				if !strings.Contains(r.body, esc) {
+					t.Errorf("page lacks %q, the escaped %q", esc, raw)
+				}
+			}
+			// In the <title> element as well as in the body.
+			start, end := strings.Index(r.body, "<title>"), strings.Index(r.body, "</title>")
+			if start < 0 || end < start {
+				t.Fatal("no <title>")
+			}
+			if title := r.body[start:end]; !strings.Contains(title, escaped[xssScript]) || !strings.Contains(title, escaped[xssAttr]) {
+				t.Errorf("title %q lacks the escaped payloads", title)
+			}
+			// The file name shows escaped in its own cell.
+			if want := "<dd>" + escaped[xssAttr] + ".csv (<code>" + escaped[xssScript] + "</code>)</dd>"; !strings.Contains(r.body, want) {
+				t.Errorf("page lacks %q", want)
+			}
+		})
+	}
+}
+
+// The page is public to whoever has its address: it never shows the contact's address.
+func TestFlowHidesContactEmail(t *testing.T) {
+	db := openStore(t)
+	addSubmission(t, db, subID, fields())
+	ts := newServer(t, db)
+	for _, q := range []string{"", "?lang=fr"} {
+		r := get(t, nil, ts.URL+"/flow/"+subID+q)
+		if r.status != http.StatusOK {
+			t.Fatalf("%s: status %d", q, r.status)
+		}
+		for _, leak := range []string{contact, "jane.doe", "@example.gc.ca", "jane.doe&#64;example.gc.ca"} {
+			if strings.Contains(r.body, leak) {
+				t.Errorf("%s: page shows %q", q, leak)
+			}
+		}
+	}
+}
+
+// A store that fails gives a plain 500, not a page or a 404.
+func TestFlowStoreError(t *testing.T) {
+	db := openStore(t)
+	addSubmission(t, db, subID, fields())
+	ts := newServer(t, db)
+	db.Close()
+	r := get(t, nil, ts.URL+"/flow/"+subID)
+	if r.status != http.StatusInternalServerError {
+		t.Fatalf("status %d, want 500", r.status)
+	}
+	if !strings.Contains(r.body, "Internal error / Erreur interne") || strings.Contains(r.body, "sql") {
+		t.Errorf("body %q", r.body)
+	}
+	if got := r.header.Get("X-Content-Type-Options"); got != "nosniff" {
+		t.Errorf("nosniff = %q", got)
+	}
+}
