@@ -12,6 +12,8 @@ import (
 
 	"github.com/opendata-datahub/datahub/internal/api"
 	"github.com/opendata-datahub/datahub/internal/auth"
+	"github.com/opendata-datahub/datahub/internal/fetch"
+	"github.com/opendata-datahub/datahub/internal/jobs"
 	"github.com/opendata-datahub/datahub/internal/opendata"
 	"github.com/opendata-datahub/datahub/internal/store"
 	"github.com/opendata-datahub/datahub/internal/web"
@@ -22,6 +24,7 @@ import (
 type app struct {
 	db       *store.DB
 	keys     *auth.Keyring
+	jobs     *jobs.Queue
 	api      *api.Server
 	handler  http.Handler
 	patterns []string // every route registered, for the OpenAPI check
@@ -48,6 +51,10 @@ func newApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (a *app, e
 	if a.db, err = openStore(ctx, c.store); err != nil {
 		return nil, err
 	}
+	if a.jobs, err = newQueue(a.db, c, logger); err != nil {
+		return nil, err
+	}
+	a.db.SetJobs(a.jobs)
 	secret, err := a.db.Secret(ctx, auth.SecretName)
 	if err != nil {
 		return nil, err
@@ -67,7 +74,7 @@ func newApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (a *app, e
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.api, err = api.New(api.Config{
 		PublicURL: c.publicURL, Location: loc, EmailDomains: splitList(c.contactDomains),
-		AuthFailuresPerMinute: c.authFailures, Logger: logger,
+		AuthFailuresPerMinute: c.authFailures, Jobs: a.jobs, Logger: logger,
 	}, a.db, a.keys, vocab, reg)
 	if err != nil {
 		return nil, err
@@ -85,7 +92,30 @@ func newApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (a *app, e
 	return a, nil
 }
 
+// newQueue returns the job queue: running file checks with --job-workers
+// workers once started, or only enqueueing when that is 0.
+func newQueue(db *store.DB, c *serveConfig, logger *slog.Logger) (*jobs.Queue, error) {
+	logger = logger.With("component", "jobs")
+	if c.allowPrivate {
+		logger.Warn("DATAHUB_ALLOW_PRIVATE_FETCH (--allow-private-fetch) is on: file checks may reach loopback and private networks; this is for tests only")
+	}
+	if c.jobWorkers == 0 {
+		return jobs.NewInserter(db, logger)
+	}
+	client := fetch.New(fetch.Config{
+		Policy:       fetch.Policy{Allow: c.fetchAllow, AllowPrivate: c.allowPrivate},
+		TotalTimeout: c.fetchTimeout, MaxBytes: c.fetchMaxBytes,
+	})
+	return jobs.New(db, jobs.Config{Fetch: client, FetchTimeout: c.fetchTimeout, Workers: c.jobWorkers,
+		RescueAfter: c.jobRescueAfter, Logger: logger})
+}
+
 func (a *app) close() {
+	if a.jobs != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		a.jobs.Stop(ctx) // already stopped by serve; this covers a failed start
+		cancel()
+	}
 	if a.db != nil {
 		a.db.Close()
 	}

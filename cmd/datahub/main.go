@@ -23,6 +23,7 @@ Usage:
   datahub keys create --project P --client NAME --contact EMAIL [--expires 90d]
   datahub keys list                           list API keys (never the keys themselves)
   datahub keys revoke KEY-OR-PREFIX           revoke a key at once
+  datahub jobs list [--state S,...]           background jobs queued, running, retrying or failed
   datahub vocabulary show [--json]            print the choice lists
 
 Every flag can also be set with DATAHUB_<FLAG>, e.g. DATAHUB_PUBLIC_URL.
@@ -63,13 +64,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runMigrate(ctx, rest, stdout, stderr)
 	case "keys":
 		return runKeys(ctx, rest, stdout, stderr)
+	case "jobs":
+		return runJobs(ctx, rest, stdout, stderr)
 	case "vocabulary":
 		return runVocabulary(rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	return usageError{fmt.Sprintf("unknown command %q (try: serve, migrate, keys, vocabulary)", cmd)}
+	return usageError{fmt.Sprintf("unknown command %q (try: serve, migrate, keys, jobs, vocabulary)", cmd)}
 }
 
 // parseFlags parses args, then fills every flag not given on the command line

@@ -110,6 +110,8 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		{"bad list", "GET", "/api/opendata/submissions?limit=1000", key, "", nil, 400},
 		{"get", "GET", "/api/opendata/submissions/{id}", key, "", nil, 200},
 		{"get missing", "GET", "/api/opendata/submissions/nope", key, "", nil, 404},
+		{"check", "POST", "/api/opendata/submissions/{id}/check", key, "", nil, 202},
+		{"check missing", "POST", "/api/opendata/submissions/nope/check", key, "", nil, 404},
 		{"openapi", "GET", "/api/openapi.json", "", "", nil, 200},
 		{"healthz", "GET", "/healthz", "", "", nil, 200},
 		{"readyz", "GET", "/readyz", "", "", nil, 200},

@@ -10,11 +10,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/opendata-datahub/datahub/internal/auth"
+	"github.com/opendata-datahub/datahub/internal/fetch"
 	"github.com/opendata-datahub/datahub/internal/store"
 )
 
@@ -30,6 +32,12 @@ type serveConfig struct {
 	logLevel        string
 	logFormat       string
 	shutdownTimeout time.Duration
+	fetchAllow      []netip.Prefix
+	allowPrivate    bool
+	fetchTimeout    time.Duration
+	fetchMaxBytes   int64
+	jobWorkers      int
+	jobRescueAfter  time.Duration
 }
 
 func serveFlags(fs *flag.FlagSet) *serveConfig {
@@ -43,7 +51,17 @@ func serveFlags(fs *flag.FlagSet) *serveConfig {
 	fs.StringVar(&c.contactDomains, "contact-domains", "", "comma-separated email domains allowed for email_contact (empty: any)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug (logs every request), info, warn or error")
 	fs.StringVar(&c.logFormat, "log-format", "json", "json or text")
-	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long to let requests finish on shutdown")
+	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long to let requests, then running jobs, finish on shutdown")
+	fs.Func("fetch-allow-cidr", "a network file checks may reach although it is private, as CIDR or address (repeatable, comma-separated)", func(v string) error {
+		p, err := fetch.ParseCIDRs([]string{v})
+		c.fetchAllow = append(c.fetchAllow, p...)
+		return err
+	})
+	fs.BoolVar(&c.allowPrivate, "allow-private-fetch", false, "let file checks reach loopback and private networks: for tests only")
+	fs.DurationVar(&c.fetchTimeout, "fetch-timeout", 15*time.Minute, "longest a file check may take, download included")
+	fs.Int64Var(&c.fetchMaxBytes, "fetch-max-bytes", 2<<30, "largest file a check accepts, in bytes")
+	fs.IntVar(&c.jobWorkers, "job-workers", 4, "background jobs this replica runs at once; 0 runs none, leaving them to other replicas")
+	fs.DurationVar(&c.jobRescueAfter, "job-rescue-after", 20*time.Minute, "a job running longer is taken to be lost with its replica and run again; must exceed --fetch-timeout by more than a minute")
 	return c
 }
 
@@ -60,6 +78,12 @@ func (c *serveConfig) check() error {
 	}
 	if _, _, err := net.SplitHostPort(c.addr); err != nil {
 		return usageError{fmt.Sprintf("--addr %q: %v", c.addr, err)}
+	}
+	if c.fetchTimeout <= 0 || c.fetchMaxBytes <= 0 || c.jobWorkers < 0 {
+		return usageError{"--fetch-timeout and --fetch-max-bytes must be positive, --job-workers >= 0"}
+	}
+	if c.jobRescueAfter <= c.fetchTimeout+time.Minute {
+		return usageError{fmt.Sprintf("--job-rescue-after %s must exceed --fetch-timeout %s by more than a minute", c.jobRescueAfter, c.fetchTimeout)}
 	}
 	return nil
 }
@@ -128,6 +152,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	bg, stopBackground := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); housekeeping(bg, db, keys, logger) }()
+	if err := a.jobs.Start(bg); err != nil {
+		stopBackground()
+		<-done
+		ln.Close()
+		return err
+	}
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -142,6 +172,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		err = srv.Shutdown(sctx)
 		cancel()
 	}
+	// After the HTTP drain, so that requests still enqueue; jobs cut short run again later.
+	jctx, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
+	if jerr := a.jobs.Stop(jctx); jerr != nil {
+		logger.Warn("could not stop jobs cleanly", "err", jerr)
+	}
+	cancel()
 	stopBackground()
 	<-done
 	if ferr := keys.FlushLastUsed(context.Background()); ferr != nil {

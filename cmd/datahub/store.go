@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/opendata-datahub/datahub/internal/jobs"
 	"github.com/opendata-datahub/datahub/internal/opendata"
 	"github.com/opendata-datahub/datahub/internal/store"
 )
@@ -23,13 +24,18 @@ func storeFlags(fs *flag.FlagSet) *storeConfig {
 	return c
 }
 
-// openStore opens the store and applies migrations, so every command works on a fresh directory.
+// openStore opens the store and applies its migrations and the job queue's,
+// so every command works on a fresh directory or database.
 func openStore(ctx context.Context, c *storeConfig) (*store.DB, error) {
 	db, err := store.Open(ctx, store.Config{DataDir: c.data, DatabaseURL: c.databaseURL})
 	if err != nil {
 		return nil, err
 	}
 	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := jobs.Migrate(ctx, db); err != nil {
 		db.Close()
 		return nil, err
 	}

@@ -25,6 +25,7 @@ type Config struct {
 	EmailDomains          []string       // allowed email_contact domains; empty allows any
 	MaxBodyBytes          int64          // default 1 MiB
 	AuthFailuresPerMinute int            // per client address; default 60, 0 keeps the default
+	Jobs                  JobReader      // background jobs shown in a submission's status; nil shows none
 	Logger                *slog.Logger
 }
 
@@ -89,15 +90,17 @@ func (s *Server) Register(mux Router) {
 	mux.HandleFunc("GET /api/opendata/choices", s.authed(s.serveChoices))
 	mux.HandleFunc("GET /api/opendata/submissions", s.authed(s.listSubmissions))
 	mux.HandleFunc("GET /api/opendata/submissions/{id}", s.authed(s.getSubmission))
+	mux.HandleFunc("POST /api/opendata/submissions/{id}/check", s.authed(s.checkFile))
 	mux.HandleFunc("GET /api/openapi.json", s.openapi.serve)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	// Known paths with another method, and unknown API paths, answer in problem JSON.
 	for path, allow := range map[string]string{
-		"/api/opendata/submit":           "POST",
-		"/api/opendata/choices":          "GET, HEAD",
-		"/api/opendata/submissions":      "GET, HEAD",
-		"/api/opendata/submissions/{id}": "GET, HEAD",
+		"/api/opendata/submit":                 "POST",
+		"/api/opendata/choices":                "GET, HEAD",
+		"/api/opendata/submissions":            "GET, HEAD",
+		"/api/opendata/submissions/{id}":       "GET, HEAD",
+		"/api/opendata/submissions/{id}/check": "POST",
 	} {
 		mux.HandleFunc(path, s.authed(methodNotAllowed(allow)))
 	}

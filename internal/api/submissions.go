@@ -24,6 +24,8 @@ type SubmissionView struct {
 	UpdatedAt time.Time             `json:"updated_at"`
 	Metadata  *opendata.Fields      `json:"metadata,omitempty"`
 	History   []opendata.Transition `json:"history,omitempty"`
+	FileCheck *FileCheckView        `json:"file_check,omitempty"`
+	Jobs      []JobView             `json:"jobs,omitempty"`
 }
 
 // SubmissionList is one page of a project's submissions.
@@ -52,7 +54,12 @@ func (s *Server) getSubmission(w http.ResponseWriter, r *http.Request, c *auth.C
 	case err != nil:
 		s.serverError(w, r, err)
 	default:
-		writeJSON(w, http.StatusOK, s.view(sub, true))
+		v := s.view(sub, true)
+		if err := s.addBackground(r.Context(), &v); err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, v)
 	}
 }
 

@@ -41,6 +41,7 @@ func openPostgres(ctx context.Context, cfg Config) (*DB, error) {
 			name:            "postgres",
 			migrationsTable: `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`,
 			migrationLock:   fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d)`, migrationLockID),
+			forUpdate:       " FOR UPDATE",
 		},
 		read: sqlDB, write: sqlDB, pool: pool, now: time.Now,
 	}

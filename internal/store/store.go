@@ -31,6 +31,7 @@ type DB struct {
 	epoch   keyEpoch
 	stmts   sync.Map // query text -> *sql.Stmt, per pool (see stmt)
 	now     func() time.Time
+	jobs    Jobs // enqueues background work; nil writes the rows but enqueues nothing
 }
 
 // dialect holds what differs between SQLite and PostgreSQL outside the shared queries.
@@ -39,6 +40,7 @@ type dialect struct {
 	migrationsTable string // creates the table of applied migrations if missing
 	migrationLock   string // first statement of every migration transaction; "" when BEGIN already excludes others
 	prepare         bool   // prepare and cache statements here; pgx caches its own per connection
+	forUpdate       string // locks a row read in a write transaction; "" where writers are already serialized
 }
 
 // writer runs write transactions.
@@ -93,6 +95,9 @@ func (db *DB) Ping(ctx context.Context) error {
 // SQL returns the pool that writes go through (the only pool on PostgreSQL),
 // for a job queue that shares the database.
 func (db *DB) SQL() *sql.DB { return db.write }
+
+// Dialect names the database behind the store: "sqlite" or "postgres".
+func (db *DB) Dialect() string { return db.dialect.name }
 
 // PgxPool returns the PostgreSQL connection pool, nil on SQLite.
 func (db *DB) PgxPool() *pgxpool.Pool { return db.pool }

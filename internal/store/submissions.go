@@ -19,9 +19,10 @@ func (e *DuplicateError) Error() string {
 	return "duplicate file_id: existing submission " + e.ExistingID
 }
 
-// CreateSubmission stores a new submission with its first transition and, when
-// given, the idempotent response to replay, all in one durable commit. A
-// file_id the project already used is a *DuplicateError.
+// CreateSubmission stores a new submission with its first transition, its
+// pending file check and that check's job and, when given, the idempotent
+// response to replay, all in one durable commit. A file_id the project already
+// used is a *DuplicateError.
 func (db *DB) CreateSubmission(ctx context.Context, s *opendata.Submission, replay *IdempotentResponse) error {
 	fields, err := json.Marshal(s.Fields)
 	if err != nil {
@@ -46,6 +47,9 @@ func (db *DB) CreateSubmission(ctx context.Context, s *opendata.Submission, repl
 			if err := insertTransition(tx, s.ID, t); err != nil {
 				return err
 			}
+		}
+		if err := queueFileCheck(tx, s.ID); err != nil {
+			return err
 		}
 		if replay != nil {
 			return saveIdempotent(tx, replay)

@@ -1,0 +1,151 @@
+// Package jobs runs DataHub's background work on River, a durable queue kept
+// in the store's own database (SQLite or PostgreSQL), so a job is enqueued in
+// the same transaction as the change that causes it and any replica can run it.
+//
+// The store enqueues through the store.Jobs interface, which *Queue
+// implements; workers report back through the store.
+//
+// Adding a job kind (mail, webhooks, publishing) takes:
+//  1. an args type with Kind() and, for its own retries, InsertOpts();
+//  2. a worker for it, in its own file like filecheck.go;
+//  3. one river.AddWorker line in register, below;
+//  4. for work the store causes, an Enqueue method here (one line, calling
+//     enqueue) named in store.Jobs, and a call in the store's transaction.
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/opendata-datahub/datahub/internal/fetch"
+	"github.com/opendata-datahub/datahub/internal/store"
+)
+
+// Config sets up a Queue that runs jobs. Zero fields take the defaults noted.
+type Config struct {
+	Fetch        *fetch.Client // checks file URLs; required
+	FetchTimeout time.Duration // the fetcher's total time limit (default 15m); a job may run a minute longer
+	Workers      int           // jobs run at once by this replica (default 4)
+	// RescueAfter is how long a job may run before it is taken to be lost with
+	// its replica and retried by another; it must exceed the job time limit. Default 20m.
+	RescueAfter  time.Duration
+	PollInterval time.Duration                   // how often to look for jobs nobody announced; default 1s
+	RetryDelay   func(attempt int) time.Duration // wait after a failed attempt of a file check; default 5s, 15s, 40s
+	Logger       *slog.Logger
+	Test         bool // skips River's start-up jitter; for tests only
+}
+
+// Queue enqueues jobs and, when made by New and started, runs them.
+type Queue struct {
+	client  *river.Client[*sql.Tx]
+	working bool
+	started bool
+}
+
+// register adds every job kind's worker. This is the one place a kind is registered.
+func register(w *river.Workers, db *store.DB, cfg Config) {
+	river.AddWorker(w, newFileCheckWorker(db, cfg))
+}
+
+// New returns a queue that runs jobs on cfg.Workers workers once started.
+func New(db *store.DB, cfg Config) (*Queue, error) {
+	if cfg.Fetch == nil {
+		return nil, errors.New("jobs: no fetch client")
+	}
+	if cfg.FetchTimeout <= 0 {
+		cfg.FetchTimeout = 15 * time.Minute
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 4
+	}
+	if cfg.RescueAfter <= 0 {
+		cfg.RescueAfter = 20 * time.Minute
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.RescueAfter <= jobTimeout(cfg) {
+		return nil, fmt.Errorf("jobs: the rescue delay %s must exceed the job time limit %s", cfg.RescueAfter, jobTimeout(cfg))
+	}
+	workers := river.NewWorkers()
+	register(workers, db, cfg)
+	client, err := river.NewClient(driver(db), &river.Config{
+		Logger:               cfg.Logger,
+		Workers:              workers,
+		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
+		JobTimeout:           jobTimeout(cfg),
+		RescueStuckJobsAfter: cfg.RescueAfter,
+		FetchPollInterval:    cfg.PollInterval,
+		TestOnly:             cfg.Test,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("jobs: %w", err)
+	}
+	return &Queue{client: client, working: true}, nil
+}
+
+// NewInserter returns a queue that only enqueues and reads jobs: for the
+// command line, and for replicas that run none (--job-workers 0).
+func NewInserter(db *store.DB, logger *slog.Logger) (*Queue, error) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	client, err := river.NewClient(driver(db), &river.Config{Logger: logger, SkipUnknownJobCheck: true})
+	if err != nil {
+		return nil, fmt.Errorf("jobs: %w", err)
+	}
+	return &Queue{client: client}, nil
+}
+
+// jobTimeout lets a file check use all of the fetcher's time and then save its result.
+func jobTimeout(cfg Config) time.Duration { return cfg.FetchTimeout + time.Minute }
+
+// Start starts running jobs; it does nothing on an insert-only queue.
+func (q *Queue) Start(ctx context.Context) error {
+	if !q.working {
+		return nil
+	}
+	if err := q.client.Start(ctx); err != nil {
+		return fmt.Errorf("start jobs: %w", err)
+	}
+	q.started = true
+	return nil
+}
+
+// Stop lets running jobs finish until ctx ends, then cancels them: River runs
+// a cancelled job again later without counting the interrupted attempt.
+func (q *Queue) Stop(ctx context.Context) error {
+	if !q.started {
+		return nil
+	}
+	q.started = false
+	err := q.client.Stop(ctx)
+	if ctx.Err() != nil {
+		hard, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		err = q.client.StopAndCancel(hard)
+	}
+	if err != nil {
+		return fmt.Errorf("stop jobs: %w", err)
+	}
+	return nil
+}
+
+// EnqueueFileCheck enqueues a check of the submission's file_url in tx (store.Jobs).
+func (q *Queue) EnqueueFileCheck(ctx context.Context, tx *sql.Tx, submissionID string) (int64, error) {
+	return q.enqueue(ctx, tx, FileCheckArgs{SubmissionID: submissionID})
+}
+
+func (q *Queue) enqueue(ctx context.Context, tx *sql.Tx, args river.JobArgs) (int64, error) {
+	res, err := q.client.InsertTx(ctx, tx, args, nil)
+	if err != nil {
+		return 0, fmt.Errorf("enqueue %s: %w", args.Kind(), err)
+	}
+	return res.Job.ID, nil
+}

@@ -1,0 +1,308 @@
+package jobs_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/opendata-datahub/datahub/internal/fetch"
+	"github.com/opendata-datahub/datahub/internal/jobs"
+	"github.com/opendata-datahub/datahub/internal/opendata"
+	"github.com/opendata-datahub/datahub/internal/store"
+	"github.com/opendata-datahub/datahub/internal/store/storetest"
+)
+
+// loopbackDialer records every address the fetcher dials and connects only to
+// loopback, so no test can send a packet anywhere else.
+type loopbackDialer struct {
+	mu     sync.Mutex
+	dialed []string
+}
+
+func (d *loopbackDialer) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	d.mu.Lock()
+	d.dialed = append(d.dialed, addr)
+	d.mu.Unlock()
+	if ap, err := netip.ParseAddrPort(addr); err != nil || !ap.Addr().Unmap().IsLoopback() {
+		return nil, fmt.Errorf("test dialer: not dialling non-loopback %s", addr)
+	}
+	var nd net.Dialer
+	return nd.DialContext(ctx, network, addr)
+}
+
+func (d *loopbackDialer) count() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.dialed)
+}
+
+// queueEnv is a migrated store with a started queue whose file checks retry
+// after 10 ms instead of seconds.
+type queueEnv struct {
+	db     *store.DB
+	queue  *jobs.Queue
+	dialer *loopbackDialer
+}
+
+func newQueueEnv(t *testing.T, cfg store.Config) *queueEnv {
+	t.Helper()
+	ctx := context.Background()
+	db := storetest.Open(t, cfg)
+	if err := jobs.Migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	if err := jobs.Migrate(ctx, db); err != nil { // a second run finds nothing to do
+		t.Fatal(err)
+	}
+	e := &queueEnv{db: db, dialer: &loopbackDialer{}}
+	e.queue = e.start(t)
+	return e
+}
+
+// start starts another queue on the env's database, stopped when the test ends.
+func (e *queueEnv) start(t *testing.T) *jobs.Queue {
+	t.Helper()
+	client := fetch.New(fetch.Config{Policy: fetch.Policy{AllowPrivate: true}, DialContext: e.dialer.dial,
+		ConnectTimeout: 2 * time.Second, HeaderTimeout: 5 * time.Second, TotalTimeout: 20 * time.Second})
+	q, err := jobs.New(e.db, jobs.Config{
+		Fetch: client, FetchTimeout: 20 * time.Second, Workers: 4,
+		RetryDelay:   func(int) time.Duration { return 10 * time.Millisecond },
+		PollInterval: 100 * time.Millisecond,
+		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Test:         true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.db.SetJobs(q)
+	if err := q.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := q.Stop(ctx); err != nil {
+			t.Error(err)
+		}
+	})
+	return q
+}
+
+func (e *queueEnv) submit(t *testing.T, id, fileURL string) {
+	t.Helper()
+	f := opendata.Fields{FileURL: fileURL, FileID: id, FileName: "data.csv", EmailContact: "a@example.gc.ca",
+		Collection: "primary", TitleEN: "T", TitleFR: "T", NotesEN: "N", NotesFR: "N",
+		KeywordsEN: []string{"k"}, KeywordsFR: []string{"k"}, Subject: []string{"nature_and_environment"},
+		Frequency: "P1Y", DatePublished: "2024-03-15", Jurisdiction: "federal"}
+	if err := e.db.CreateSubmission(context.Background(), opendata.NewSubmission(id, "CFS", "dh_abc", f, time.Now()), nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// finished waits until the submission's check is no longer pending.
+func (e *queueEnv) finished(t *testing.T, id string) *store.FileCheck {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		c, err := e.db.FileCheck(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.State != store.CheckPending {
+			return c
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("check of %s still pending: %+v", id, c)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// jobOf returns the submission's newest job once River has recorded its end.
+func (e *queueEnv) jobOf(t *testing.T, id string) jobs.Status {
+	t.Helper()
+	ctx := context.Background()
+	ids, err := e.db.SubmissionJobIDs(ctx, id, 1)
+	if err != nil || len(ids) != 1 {
+		t.Fatalf("job ids %v %v", ids, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st, err := e.queue.Statuses(ctx, ids)
+		if err != nil || len(st) != 1 {
+			t.Fatalf("statuses %v %v", st, err)
+		}
+		if !st[0].Live() || time.Now().After(deadline) {
+			return st[0]
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+const csvBody = "plot,species,height\n1,Picea glauca,12.5\n2,Abies balsamea,9.1\n"
+
+func TestFileCheckJobs(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, cfg store.Config) {
+		e := newQueueEnv(t, cfg)
+		var flaky, broken atomic.Int32
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch r.URL.Path {
+			case "/data.csv":
+				w.Header().Set("Content-Type", "text/csv")
+				io.WriteString(w, csvBody)
+			case "/flaky.csv": // fails twice, then serves the file
+				if flaky.Add(1) <= 2 {
+					http.Error(w, "busy", http.StatusServiceUnavailable)
+					return
+				}
+				w.Header().Set("Content-Type", "text/csv")
+				io.WriteString(w, csvBody)
+			case "/broken.csv":
+				broken.Add(1)
+				http.Error(w, "down", http.StatusServiceUnavailable)
+			default:
+				http.NotFound(w, r)
+			}
+		}))
+		defer srv.Close()
+
+		e.submit(t, "csv", srv.URL+"/data.csv")
+		e.submit(t, "missing", srv.URL+"/missing.csv")
+		e.submit(t, "flaky", srv.URL+"/flaky.csv")
+		e.submit(t, "broken", srv.URL+"/broken.csv")
+		e.submit(t, "metadata", "http://169.254.169.254/latest/meta-data/")
+
+		sum := sha256.Sum256([]byte(csvBody))
+		t.Run("a CSV passes", func(t *testing.T) {
+			c := e.finished(t, "csv")
+			if c.State != store.CheckPassed || c.Format != "CSV" || c.Size != int64(len(csvBody)) ||
+				c.SHA256 != hex.EncodeToString(sum[:]) || c.HTTPStatus != 200 || c.Attempts != 1 ||
+				c.CheckedAt == nil || c.Reason != "" {
+				t.Fatalf("check %+v", c)
+			}
+			if j := e.jobOf(t, "csv"); j.State != "completed" || j.Kind != "file_check" || j.SubmissionID != "csv" {
+				t.Fatalf("job %+v", j)
+			}
+		})
+		t.Run("a 404 fails at once", func(t *testing.T) {
+			c := e.finished(t, "missing")
+			if c.State != store.CheckFailed || c.HTTPStatus != 404 || c.Attempts != 1 || c.CheckedAt == nil || c.Reason == "" {
+				t.Fatalf("check %+v", c)
+			}
+		})
+		t.Run("a 503 is retried until the file comes", func(t *testing.T) {
+			c := e.finished(t, "flaky")
+			if c.State != store.CheckPassed || c.Attempts != 3 || flaky.Load() != 3 {
+				t.Fatalf("check %+v after %d requests", c, flaky.Load())
+			}
+			if j := e.jobOf(t, "flaky"); j.Attempt != 3 || j.LastError == "" {
+				t.Fatalf("job %+v", j)
+			}
+		})
+		t.Run("a 503 that lasts fails after the last attempt", func(t *testing.T) {
+			c := e.finished(t, "broken")
+			if c.State != store.CheckFailed || c.Attempts != jobs.FileCheckAttempts || broken.Load() != jobs.FileCheckAttempts ||
+				c.HTTPStatus != 503 || c.CheckedAt == nil || c.Reason == "" {
+				t.Fatalf("check %+v after %d requests", c, broken.Load())
+			}
+			j := e.jobOf(t, "broken")
+			if j.Attempt != jobs.FileCheckAttempts || j.MaxAttempts != jobs.FileCheckAttempts || j.LastError == "" {
+				t.Fatalf("job %+v", j)
+			}
+		})
+		t.Run("a metadata address is refused without a connection", func(t *testing.T) {
+			c := e.finished(t, "metadata")
+			if c.State != store.CheckRefused || c.Attempts != 1 || c.CheckedAt == nil || c.Reason == "" {
+				t.Fatalf("check %+v", c)
+			}
+			for _, a := range e.dialer.dialed {
+				if strings.HasPrefix(a, "169.254.") {
+					t.Fatalf("dialled %s", a)
+				}
+			}
+		})
+		t.Run("a re-check runs again", func(t *testing.T) {
+			before := e.dialer.count()
+			c, enqueued, err := e.db.RequestFileCheck(context.Background(), "csv", nil)
+			if err != nil || !enqueued || c.State != store.CheckPending {
+				t.Fatalf("request: %+v %v %v", c, enqueued, err)
+			}
+			if c := e.finished(t, "csv"); c.State != store.CheckPassed || e.dialer.count() != before+1 {
+				t.Fatalf("re-check %+v, %d dials", c, e.dialer.count()-before)
+			}
+			ids, _ := e.db.SubmissionJobIDs(context.Background(), "csv", 10)
+			if j := e.jobOf(t, "csv"); len(ids) != 2 || j.ID != ids[0] || j.State != "completed" {
+				t.Fatalf("jobs %v, newest %+v", ids, j)
+			}
+		})
+		t.Run("jobs list", func(t *testing.T) {
+			list, err := e.queue.List(context.Background(), []string{"completed"}, 100)
+			if err != nil || len(list) != 6 {
+				t.Fatalf("%d completed jobs, want 6: %v", len(list), err)
+			}
+			if _, err := e.queue.List(context.Background(), []string{"bogus"}, 10); err == nil {
+				t.Fatal("an unknown state was accepted")
+			}
+		})
+	})
+}
+
+// A check cut short by a shutdown runs again at the next start, and the
+// interrupted attempt does not count.
+func TestShutdownInterruptsWithoutLosingAnAttempt(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, cfg store.Config) {
+		e := newQueueEnv(t, cfg)
+		arrived := make(chan struct{}, 1)
+		var stall atomic.Bool
+		stall.Store(true)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/csv")
+			if stall.Load() {
+				io.WriteString(w, "plot,height\n")
+				w.(http.Flusher).Flush()
+				arrived <- struct{}{}
+				<-r.Context().Done() // until the checker hangs up
+				return
+			}
+			io.WriteString(w, csvBody)
+		}))
+		defer srv.Close()
+		e.submit(t, "slow", srv.URL+"/data.csv")
+		select {
+		case <-arrived:
+		case <-time.After(20 * time.Second):
+			t.Fatal("the check never started")
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		if err := e.queue.Stop(ctx); err != nil {
+			t.Fatal(err)
+		}
+		c, err := e.db.FileCheck(context.Background(), "slow")
+		if err != nil || c.State != store.CheckPending || c.Attempts != 0 {
+			t.Fatalf("after the shutdown: %+v %v", c, err)
+		}
+		ids, _ := e.db.SubmissionJobIDs(context.Background(), "slow", 1)
+		if st, err := e.queue.Statuses(context.Background(), ids); err != nil || len(st) != 1 ||
+			st[0].State != "available" || st[0].Attempt != 0 {
+			t.Fatalf("job after the shutdown: %+v %v", st, err)
+		}
+		stall.Store(false)
+		e.queue = e.start(t)
+		if c := e.finished(t, "slow"); c.State != store.CheckPassed || c.Attempts != 1 {
+			t.Fatalf("after the restart: %+v", c)
+		}
+	})
+}

@@ -1,0 +1,100 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+)
+
+// Status is a job as the status API and `datahub jobs list` show it.
+type Status struct {
+	ID           int64
+	Kind         string
+	State        string // River's: available, scheduled, pending, running, retryable, completed, cancelled, discarded
+	Attempt      int
+	MaxAttempts  int
+	LastError    string // of the latest failed attempt
+	ScheduledAt  time.Time
+	SubmissionID string // from the args, for the kinds that concern a submission
+}
+
+// Live says whether the job may still run: it has neither finished nor been given up.
+func (s Status) Live() bool {
+	switch rivertype.JobState(s.State) {
+	case rivertype.JobStateCompleted, rivertype.JobStateCancelled, rivertype.JobStateDiscarded:
+		return false
+	}
+	return true
+}
+
+// OpenStates returns the states `datahub jobs list` shows by default: jobs
+// waiting, running, retrying or given up.
+func OpenStates() []string {
+	return []string{string(rivertype.JobStateAvailable), string(rivertype.JobStateScheduled),
+		string(rivertype.JobStatePending), string(rivertype.JobStateRunning),
+		string(rivertype.JobStateRetryable), string(rivertype.JobStateDiscarded)}
+}
+
+// States returns every job state.
+func States() []string {
+	var out []string
+	for _, s := range rivertype.JobStates() {
+		out = append(out, string(s))
+	}
+	return out
+}
+
+// Statuses returns the jobs with these ids that River still keeps, newest
+// first (finished jobs are deleted after a day, discarded ones after a week).
+func (q *Queue) Statuses(ctx context.Context, ids []int64) ([]Status, error) {
+	if len(ids) == 0 {
+		return []Status{}, nil
+	}
+	params := river.NewJobListParams().IDs(ids...).OrderBy(river.JobListOrderByID, river.SortOrderDesc).First(len(ids))
+	return q.list(ctx, params)
+}
+
+// List returns up to limit jobs in the given states, newest first.
+func (q *Queue) List(ctx context.Context, states []string, limit int) ([]Status, error) {
+	js := make([]rivertype.JobState, 0, len(states))
+	for _, s := range states {
+		if !slices.Contains(rivertype.JobStates(), rivertype.JobState(s)) {
+			return nil, fmt.Errorf("list jobs: unknown state %q", s)
+		}
+		js = append(js, rivertype.JobState(s))
+	}
+	params := river.NewJobListParams().States(js...).OrderBy(river.JobListOrderByID, river.SortOrderDesc).First(limit)
+	return q.list(ctx, params)
+}
+
+func (q *Queue) list(ctx context.Context, params *river.JobListParams) ([]Status, error) {
+	res, err := q.client.JobList(ctx, params)
+	if err != nil {
+		return nil, fmt.Errorf("list jobs: %w", err)
+	}
+	out := make([]Status, 0, len(res.Jobs))
+	for _, j := range res.Jobs {
+		out = append(out, status(j))
+	}
+	return out, nil
+}
+
+func status(j *rivertype.JobRow) Status {
+	s := Status{ID: j.ID, Kind: j.Kind, State: string(j.State), Attempt: j.Attempt, MaxAttempts: j.MaxAttempts,
+		ScheduledAt: j.ScheduledAt.UTC()}
+	if n := len(j.Errors); n > 0 {
+		s.LastError = j.Errors[n-1].Error
+	}
+	var args struct {
+		SubmissionID string `json:"submission_id"`
+	}
+	if json.Unmarshal(j.EncodedArgs, &args) == nil {
+		s.SubmissionID = args.SubmissionID
+	}
+	return s
+}

@@ -1,0 +1,178 @@
+package store_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/opendata-datahub/datahub/internal/opendata"
+	"github.com/opendata-datahub/datahub/internal/store"
+)
+
+// fakeJobs hands out job ids and can fail, to see what the store does with both.
+type fakeJobs struct {
+	mu   sync.Mutex
+	next int64
+	ids  map[string][]int64 // submission -> job ids handed out
+	fail error
+}
+
+func (f *fakeJobs) EnqueueFileCheck(_ context.Context, tx *sql.Tx, id string) (int64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if tx == nil {
+		return 0, errors.New("no transaction")
+	}
+	if f.fail != nil {
+		return 0, f.fail
+	}
+	f.next++
+	if f.ids == nil {
+		f.ids = map[string][]int64{}
+	}
+	f.ids[id] = append(f.ids[id], f.next)
+	return f.next, nil
+}
+
+func TestSubmissionStartsPendingFileCheck(t *testing.T) {
+	forEachDB(t, func(t *testing.T, open func() *store.DB) {
+		ctx := context.Background()
+		db := open()
+		jobs := &fakeJobs{}
+		db.SetJobs(jobs)
+		if err := db.CreateSubmission(ctx, newSubmission("id-1", "CFS", "f1"), nil); err != nil {
+			t.Fatal(err)
+		}
+		c, err := db.FileCheck(ctx, "id-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.State != store.CheckPending || c.JobID != 1 || c.CheckedAt != nil || c.RequestedAt.IsZero() {
+			t.Fatalf("check %+v", c)
+		}
+		ids, err := db.SubmissionJobIDs(ctx, "id-1", 10)
+		if err != nil || len(ids) != 1 || ids[0] != 1 {
+			t.Fatalf("job ids %v, %v", ids, err)
+		}
+
+		// A duplicate enqueues nothing that lasts: its savepoint rolls back.
+		var dup *store.DuplicateError
+		if err := db.CreateSubmission(ctx, newSubmission("id-2", "CFS", "f1"), nil); !errors.As(err, &dup) {
+			t.Fatalf("duplicate: %v", err)
+		}
+		// When the job cannot be enqueued, the submission is not stored either.
+		jobs.fail = errors.New("queue down")
+		if err := db.CreateSubmission(ctx, newSubmission("id-3", "CFS", "f3"), nil); err == nil {
+			t.Fatal("stored a submission whose check could not be enqueued")
+		}
+		if _, err := db.Submission(ctx, "id-3"); opendata.ErrorCode(err) != opendata.ENOTFOUND {
+			t.Fatalf("submission without its job: %v", err)
+		}
+	})
+}
+
+func TestFileCheckLifecycle(t *testing.T) {
+	forEachDB(t, func(t *testing.T, open func() *store.DB) {
+		ctx := context.Background()
+		db := open()
+		db.SetJobs(&fakeJobs{})
+		if err := db.CreateSubmission(ctx, newSubmission("id-1", "CFS", "f1"), nil); err != nil {
+			t.Fatal(err)
+		}
+		// A request while the check is pending enqueues nothing new.
+		c, enqueued, err := db.RequestFileCheck(ctx, "id-1", nil)
+		if err != nil || enqueued || c.JobID != 1 {
+			t.Fatalf("request while pending: %+v %v %v", c, enqueued, err)
+		}
+		// A failed attempt keeps it pending; a stale job's result is ignored.
+		attempt := &store.FileCheck{SubmissionID: "id-1", JobID: 1, State: store.CheckPending, Attempts: 1,
+			HTTPStatus: 503, Reason: "the server answered 503"}
+		if saved, err := db.SaveFileCheck(ctx, attempt); err != nil || !saved {
+			t.Fatalf("save attempt: %v %v", saved, err)
+		}
+		stale := *attempt
+		stale.JobID, stale.State = 99, store.CheckPassed
+		if saved, err := db.SaveFileCheck(ctx, &stale); err != nil || saved {
+			t.Fatalf("stale job saved: %v %v", saved, err)
+		}
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		done := &store.FileCheck{SubmissionID: "id-1", JobID: 1, State: store.CheckPassed, Attempts: 2, CheckedAt: &now,
+			HTTPStatus: 200, Size: 42, ContentType: "text/csv", SHA256: "ab", Format: "CSV"}
+		if saved, err := db.SaveFileCheck(ctx, done); err != nil || !saved {
+			t.Fatalf("save result: %v %v", saved, err)
+		}
+		got, err := db.FileCheck(ctx, "id-1")
+		if err != nil || got.State != store.CheckPassed || !got.CheckedAt.Equal(now) || got.Size != 42 ||
+			got.Format != "CSV" || got.Attempts != 2 || got.Reason != "" {
+			t.Fatalf("after result: %+v %v", got, err)
+		}
+		// A re-check starts over with a new job.
+		c, enqueued, err = db.RequestFileCheck(ctx, "id-1", nil)
+		if err != nil || !enqueued || c.State != store.CheckPending || c.JobID != 2 || c.CheckedAt != nil || c.Size != 0 {
+			t.Fatalf("re-check: %+v %v %v", c, enqueued, err)
+		}
+		// A pending check whose job died is replaced only when the caller names that job.
+		if _, enqueued, _ := db.RequestFileCheck(ctx, "id-1", ptr(int64(1))); enqueued {
+			t.Fatal("replaced a pending check naming another job")
+		}
+		if c, enqueued, _ := db.RequestFileCheck(ctx, "id-1", ptr(int64(2))); !enqueued || c.JobID != 3 {
+			t.Fatalf("dead job not replaced: %+v", c)
+		}
+		ids, err := db.SubmissionJobIDs(ctx, "id-1", 2)
+		if err != nil || len(ids) != 2 || ids[0] != 3 || ids[1] != 2 {
+			t.Fatalf("job ids newest first: %v %v", ids, err)
+		}
+		if _, err := db.FileCheck(ctx, "nope"); opendata.ErrorCode(err) != opendata.ENOTFOUND {
+			t.Fatalf("missing: %v", err)
+		}
+	})
+}
+
+// Concurrent requests on a finished check enqueue one job between them.
+func TestConcurrentFileCheckRequestsEnqueueOnce(t *testing.T) {
+	forEachDB(t, func(t *testing.T, open func() *store.DB) {
+		ctx := context.Background()
+		db, other := open(), open() // two processes
+		jobs := &fakeJobs{}
+		db.SetJobs(jobs)
+		other.SetJobs(jobs)
+		if err := db.CreateSubmission(ctx, newSubmission("id-1", "CFS", "f1"), nil); err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now()
+		if _, err := db.SaveFileCheck(ctx, &store.FileCheck{SubmissionID: "id-1", JobID: 1, State: store.CheckFailed,
+			CheckedAt: &now, Reason: "404"}); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		results := make([]bool, 16)
+		for i := range results {
+			wg.Go(func() {
+				h := db
+				if i%2 == 1 {
+					h = other
+				}
+				_, enqueued, err := h.RequestFileCheck(ctx, "id-1", nil)
+				if err != nil {
+					t.Error(err)
+				}
+				results[i] = enqueued
+			})
+		}
+		wg.Wait()
+		n := 0
+		for _, e := range results {
+			if e {
+				n++
+			}
+		}
+		if n != 1 || len(jobs.ids["id-1"]) != 2 {
+			t.Fatalf("%d requests enqueued, %d jobs; want 1 and 2", n, len(jobs.ids["id-1"]))
+		}
+	})
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,113 @@
+// Package storetest gives tests an empty database of each dialect: SQLite in
+// a temporary directory, and PostgreSQL in a database made for the test on the
+// server at DATAHUB_TEST_DATABASE_URL (default the local socket). PostgreSQL
+// tests skip when no server answers, unless CI=true.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/opendata-datahub/datahub/internal/store"
+)
+
+// DefaultDatabaseURL is the local server over its Unix socket, as the OS
+// user (peer authentication); that role needs CREATEDB.
+const DefaultDatabaseURL = "postgres:///postgres?host=/var/run/postgresql"
+
+// Dialect makes an empty database of one dialect for one test.
+type Dialect struct {
+	Name  string
+	Fresh func(tb testing.TB) store.Config
+}
+
+// Dialects returns SQLite and PostgreSQL.
+func Dialects() []Dialect {
+	return []Dialect{{"sqlite", FreshSQLite}, {"postgres", FreshPostgres}}
+}
+
+// ForEach runs test once per dialect, in parallel, each on its own empty database.
+func ForEach(t *testing.T, test func(t *testing.T, cfg store.Config)) {
+	for _, d := range Dialects() {
+		t.Run(d.Name, func(t *testing.T) {
+			t.Parallel()
+			test(t, d.Fresh(t))
+		})
+	}
+}
+
+// Open opens and migrates a store on cfg's database, closed when the test ends.
+func Open(tb testing.TB, cfg store.Config) *store.DB {
+	tb.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	return db
+}
+
+// FreshSQLite returns a configuration for an empty SQLite database.
+func FreshSQLite(tb testing.TB) store.Config {
+	return store.Config{DataDir: tb.TempDir()}
+}
+
+// FreshPostgres creates a uniquely named database, dropped when the test ends,
+// on the server at DATAHUB_TEST_DATABASE_URL (default DefaultDatabaseURL).
+// It skips the test when no server answers, unless CI=true.
+func FreshPostgres(tb testing.TB) store.Config {
+	tb.Helper()
+	admin := os.Getenv("DATAHUB_TEST_DATABASE_URL")
+	if admin == "" {
+		admin = DefaultDatabaseURL
+	}
+	u, err := url.Parse(admin)
+	if err != nil {
+		tb.Fatalf("DATAHUB_TEST_DATABASE_URL: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			tb.Fatalf("PostgreSQL at %s: %v (CI=true, so this fails instead of skipping)", u.Redacted(), err)
+		}
+		tb.Skipf("skipping PostgreSQL: no server at %s (set DATAHUB_TEST_DATABASE_URL): %v", u.Redacted(), err)
+	}
+	defer conn.Close(ctx)
+	b := make([]byte, 8)
+	rand.Read(b)
+	name := "datahub_test_" + hex.EncodeToString(b)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		tb.Fatalf("create test database: %v", err)
+	}
+	tb.Cleanup(func() { dropDatabase(tb, admin, name) })
+	u.Path = "/" + name
+	return store.Config{DatabaseURL: u.String()}
+}
+
+// dropDatabase runs after the test's stores are closed (cleanups run last-in first-out).
+func dropDatabase(tb testing.TB, admin, name string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		tb.Errorf("drop test database %s: %v", name, err)
+		return
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
+		tb.Errorf("drop test database %s: %v", name, err)
+	}
+}
