@@ -51,14 +51,16 @@ type Keyring struct {
 	burst  int
 	now    func() time.Time
 
-	loaded  atomic.Uint64 // the epoch the current keys were read at, plus one (0: never)
-	mu      sync.Mutex    // serializes reloads
+	loaded  atomic.Uint64        // the epoch the current keys were read at, plus one (0: never)
+	mu      sync.Mutex           // serializes reloads
+	unknown map[string]time.Time // genuine prefixes looked up and not found, by when
 	clients atomic.Pointer[map[string]*Client]
 }
 
 // NewKeyring loads the keys. limit is requests per second per key (0: no limit).
 func NewKeyring(ctx context.Context, src Source, secret []byte, limit float64, burst int) (*Keyring, error) {
-	k := &Keyring{src: src, secret: secret, limit: rate.Limit(limit), burst: burst, now: time.Now}
+	k := &Keyring{src: src, secret: secret, limit: rate.Limit(limit), burst: burst, now: time.Now,
+		unknown: map[string]time.Time{}}
 	empty := map[string]*Client{}
 	k.clients.Store(&empty)
 	if err := k.reload(ctx); err != nil {
@@ -82,6 +84,14 @@ func (k *Keyring) Authenticate(ctx context.Context, key string) (*Client, Failur
 		}
 	}
 	c := (*k.clients.Load())[key[:PrefixLen]]
+	if c == nil && k.mintedHere(key) {
+		// A genuine key this process has not heard of yet (another replica's
+		// notification is on its way): one read settles it.
+		if err := k.forceReload(ctx, key[:PrefixLen]); err != nil {
+			return nil, "", err
+		}
+		c = (*k.clients.Load())[key[:PrefixLen]]
+	}
 	var buf [keyLen]byte // hashing from an array keeps the key off the heap
 	copy(buf[:], key)
 	h := sha256.Sum256(buf[:])
@@ -99,6 +109,30 @@ func (k *Keyring) Authenticate(ctx context.Context, key string) (*Client, Failur
 		c.lastUsed.Store(s)
 	}
 	return c, "", nil
+}
+
+// mintedHere reports whether a well-formed key carries this service's checksum.
+func (k *Keyring) mintedHere(key string) bool { return ChecksumValid(k.secret, key) }
+
+// unknownTTL is how long a genuine but unknown prefix is not looked up again,
+// so that a key minted and never stored cannot make every request read.
+const unknownTTL = time.Second
+
+// forceReload reloads the keys for an unknown prefix, at most once per unknownTTL.
+func (k *Keyring) forceReload(ctx context.Context, prefix string) error {
+	now := k.now()
+	k.mu.Lock()
+	if at, ok := k.unknown[prefix]; ok && now.Sub(at) < unknownTTL {
+		k.mu.Unlock()
+		return nil
+	}
+	if len(k.unknown) > 1024 {
+		clear(k.unknown)
+	}
+	k.unknown[prefix] = now
+	k.loaded.Store(0) // make reload read even if the epoch did not move
+	k.mu.Unlock()
+	return k.reload(ctx)
 }
 
 // Forged reports whether a well-formed key fails its checksum: it was not
