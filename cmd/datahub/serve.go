@@ -17,6 +17,7 @@ import (
 
 	"github.com/opendata-datahub/datahub/internal/auth"
 	"github.com/opendata-datahub/datahub/internal/fetch"
+	"github.com/opendata-datahub/datahub/internal/jobs"
 	"github.com/opendata-datahub/datahub/internal/store"
 )
 
@@ -61,7 +62,7 @@ func serveFlags(fs *flag.FlagSet) *serveConfig {
 	fs.DurationVar(&c.fetchTimeout, "fetch-timeout", 15*time.Minute, "longest a file check may take, download included")
 	fs.Int64Var(&c.fetchMaxBytes, "fetch-max-bytes", 2<<30, "largest file a check accepts, in bytes")
 	fs.IntVar(&c.jobWorkers, "job-workers", 4, "background jobs this replica runs at once; 0 runs none, leaving them to other replicas")
-	fs.DurationVar(&c.jobRescueAfter, "job-rescue-after", 20*time.Minute, "a job running longer is taken to be lost with its replica and run again; must exceed --fetch-timeout by more than a minute")
+	fs.DurationVar(&c.jobRescueAfter, "job-rescue-after", 20*time.Minute, "a job running longer is taken to be lost with its replica and run again; must exceed --fetch-timeout by more than 35s")
 	return c
 }
 
@@ -82,8 +83,8 @@ func (c *serveConfig) check() error {
 	if c.fetchTimeout <= 0 || c.fetchMaxBytes <= 0 || c.jobWorkers < 0 {
 		return usageError{"--fetch-timeout and --fetch-max-bytes must be positive, --job-workers >= 0"}
 	}
-	if c.jobRescueAfter <= c.fetchTimeout+time.Minute {
-		return usageError{fmt.Sprintf("--job-rescue-after %s must exceed --fetch-timeout %s by more than a minute", c.jobRescueAfter, c.fetchTimeout)}
+	if c.jobRescueAfter <= c.fetchTimeout+jobs.SaveMargin {
+		return usageError{fmt.Sprintf("--job-rescue-after %s must exceed --fetch-timeout %s by more than %s", c.jobRescueAfter, c.fetchTimeout, jobs.SaveMargin)}
 	}
 	return nil
 }

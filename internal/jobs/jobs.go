@@ -103,8 +103,12 @@ func NewInserter(db *store.DB, logger *slog.Logger) (*Queue, error) {
 	return &Queue{client: client}, nil
 }
 
+// SaveMargin is the time a job keeps beyond the fetcher's limit to save its
+// result (the worker allows 30 s for that).
+const SaveMargin = 35 * time.Second
+
 // jobTimeout lets a file check use all of the fetcher's time and then save its result.
-func jobTimeout(cfg Config) time.Duration { return cfg.FetchTimeout + time.Minute }
+func jobTimeout(cfg Config) time.Duration { return cfg.FetchTimeout + SaveMargin }
 
 // Start starts running jobs; it does nothing on an insert-only queue.
 func (q *Queue) Start(ctx context.Context) error {
