@@ -99,4 +99,22 @@ var english = map[string]string{
 	"state.rejected":          "Rejected",
 	"state.withdrawn":         "Withdrawn",
 	"state.unpublished":       "Unpublished",
+
+	// Workflow actions (button labels) and checklist items, by opendata.Action and opendata.ChecklistItem.
+	"action.submit_for_approval": "Submit for approval",
+	"action.withdraw":            "Withdraw",
+	"action.approve":             "Approve",
+	"action.request_changes":     "Request changes",
+	"action.reject":              "Reject",
+	"action.start_publishing":    "Start publishing",
+	"action.publish_succeeded":   "Publishing succeeded",
+	"action.publish_failed":      "Publishing failed",
+	"action.retry_publishing":    "Retry publishing",
+	"action.unpublish":           "Unpublish",
+
+	"checklist.metadata_valid":           "Metadata complete and valid",
+	"checklist.file_check_passed":        "File check passed",
+	"checklist.approval_form_complete":   "Approval form complete",
+	"checklist.signed_approval_attached": "Signed approval attached",
+	"checklist.signed_approval_opened":   "Signed approval opened by the approver",
 }

@@ -96,4 +96,21 @@ var french = map[string]string{
 	"state.rejected":          "Rejetée",
 	"state.withdrawn":         "Retirée",
 	"state.unpublished":       "Retirée du registre",
+
+	"action.submit_for_approval": "Soumettre pour approbation",
+	"action.withdraw":            "Retirer",
+	"action.approve":             "Approuver",
+	"action.request_changes":     "Demander des modifications",
+	"action.reject":              "Rejeter",
+	"action.start_publishing":    "Lancer la publication",
+	"action.publish_succeeded":   "Publication réussie",
+	"action.publish_failed":      "Échec de la publication",
+	"action.retry_publishing":    "Relancer la publication",
+	"action.unpublish":           "Retirer du registre",
+
+	"checklist.metadata_valid":           "Métadonnées complètes et valides",
+	"checklist.file_check_passed":        "Vérification du fichier réussie",
+	"checklist.approval_form_complete":   "Formulaire d'approbation rempli",
+	"checklist.signed_approval_attached": "Approbation signée jointe",
+	"checklist.signed_approval_opened":   "Approbation signée ouverte par la personne approbatrice",
 }
