@@ -1,0 +1,150 @@
+package mail
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// steps lists every constructor with the phrases and links its message must carry, once per language.
+var steps = []struct {
+	name  string
+	build func(Data) Message
+	en    []string // phrases of the English half
+	fr    []string
+	links func(Data) []string
+	user  func(Data) []string // user text that must be escaped in HTML
+}{
+	{"SignInLink", SignInLink, []string{"sign in to DataHub", "15 minutes"}, []string{"vous connecter au DataHub", "15 minutes"},
+		func(d Data) []string { return []string{d.SignInURL} }, nil},
+	{"SubmissionReceived", SubmissionReceived, []string{"DataHub received your dataset", "approval form"},
+		[]string{"Le DataHub a reçu votre jeu de données", "formulaire d'approbation"},
+		func(d Data) []string { return []string{d.FlowURL} }, titles},
+	{"ApprovalRequested", ApprovalRequested, []string{"waiting for your approval"}, []string{"attend votre approbation"},
+		func(d Data) []string { return []string{d.FlowURL, d.QueueURL} }, titles},
+	{"ChangesRequested", ChangesRequested, []string{"asked for changes"}, []string{"demandé des modifications"},
+		func(d Data) []string { return []string{d.FlowURL} }, withReason},
+	{"Approved", Approved, []string{"was approved"}, []string{"a été approuvé"},
+		func(d Data) []string { return []string{d.FlowURL} }, titles},
+	{"Rejected", Rejected, []string{"rejected"}, []string{"a refusé"},
+		func(d Data) []string { return []string{d.FlowURL} }, withReason},
+	{"Withdrawn", Withdrawn, []string{"was withdrawn"}, []string{"a été retiré"},
+		func(d Data) []string { return []string{d.FlowURL} }, withReason},
+	{"Published", Published, []string{"now published"}, []string{"maintenant publié"},
+		func(d Data) []string { return []string{d.DatasetURL, d.FlowURL} }, titles},
+	{"PublishFailed", PublishFailed, []string{"could not publish"}, []string{"n'a pas pu publier"},
+		func(d Data) []string { return []string{d.FlowURL} },
+		func(d Data) []string { return append(titles(d), d.Detail) }},
+}
+
+func titles(d Data) []string     { return []string{d.TitleEN, d.TitleFR} }
+func withReason(d Data) []string { return append(titles(d), d.Reason) }
+
+// halves splits a body at the French heading so each phrase is checked in its own language.
+func halves(t *testing.T, body, sep string) (en, fr string) {
+	t.Helper()
+	i := strings.Index(body, sep)
+	if i < 0 {
+		t.Fatalf("no %q between the languages in:\n%s", sep, body)
+	}
+	return body[:i], body[i:]
+}
+
+func TestStepsAreBilingual(t *testing.T) {
+	d := sample()
+	for _, s := range steps {
+		t.Run(s.name, func(t *testing.T) {
+			m := s.build(d)
+			en, fr, ok := strings.Cut(m.Subject, " / ")
+			if !ok || en == "" || fr == "" || strings.Contains(m.Subject, "\n") {
+				t.Errorf("subject %q: want one line, %q", m.Subject, "English / Français")
+			}
+			if len(m.To) != 1 || m.To[0] != d.To[0] || m.ReplyTo != d.ReplyTo {
+				t.Errorf("to %q reply-to %q", m.To, m.ReplyTo)
+			}
+			for _, body := range []struct{ kind, text, sep string }{
+				{"text", m.Text, "-----\n"}, {"html", m.HTML, `<div lang="fr"`},
+			} {
+				if !strings.Contains(body.text[:min(len(body.text), 800)], "Le français suit.") {
+					t.Errorf("%s: no %q at the top", body.kind, "Le français suit.")
+				}
+				enHalf, frHalf := halves(t, body.text, body.sep)
+				for _, p := range s.en {
+					if !strings.Contains(enHalf, p) {
+						t.Errorf("%s: English half lacks %q", body.kind, p)
+					}
+				}
+				for _, p := range s.fr {
+					if !strings.Contains(frHalf, p) {
+						t.Errorf("%s: French half lacks %q", body.kind, p)
+					}
+				}
+				for _, link := range s.links(d) {
+					if !strings.Contains(enHalf, link) || !strings.Contains(frHalf, link) {
+						t.Errorf("%s: link %q not in both languages", body.kind, link)
+					}
+				}
+				if strings.Contains(body.text, "<no value>") {
+					t.Errorf("%s: a template field is missing", body.kind)
+				}
+			}
+		})
+	}
+}
+
+func TestUserTextEscapedInHTML(t *testing.T) {
+	d := sample()
+	for _, s := range steps {
+		if s.user == nil {
+			continue
+		}
+		t.Run(s.name, func(t *testing.T) {
+			m := s.build(d)
+			if strings.Contains(m.HTML, "<script>") || strings.Contains(m.HTML, "<b>") || strings.Contains(m.HTML, "<conflict>") {
+				t.Errorf("user markup reached the HTML raw:\n%s", m.HTML)
+			}
+			if !strings.Contains(m.HTML, "&lt;script&gt;") {
+				t.Errorf("escaped title missing from the HTML")
+			}
+			for _, u := range s.user(d) {
+				// Plain text carries user text as it is (indented line by line when it is a reason).
+				first, _, _ := strings.Cut(u, "\n")
+				if !strings.Contains(m.Text, first) {
+					t.Errorf("plain text lacks %q", first)
+				}
+			}
+		})
+	}
+}
+
+func TestHTMLRefusesScriptLinks(t *testing.T) {
+	d := sample()
+	d.FlowURL = "javascript:alert(1)"
+	if m := Approved(d); strings.Contains(m.HTML, "javascript:") {
+		t.Errorf("a javascript: URL reached an href:\n%s", m.HTML)
+	}
+}
+
+func TestSignInMinutes(t *testing.T) {
+	d := sample()
+	d.ValidFor = time.Minute
+	m := SignInLink(d)
+	if !strings.Contains(m.Text, "expires in 1 minute:") || !strings.Contains(m.Text, "expire dans 1 minute :") {
+		t.Errorf("singular minute wrong:\n%s", m.Text)
+	}
+}
+
+func TestWithdrawnWithoutReason(t *testing.T) {
+	d := sample()
+	d.Reason = ""
+	m := Withdrawn(d)
+	if strings.Contains(m.Text, "reason given") || strings.Contains(m.HTML, "blockquote") {
+		t.Errorf("a missing reason still shows:\n%s", m.Text)
+	}
+}
+
+func TestSubjectStaysOneLine(t *testing.T) {
+	if got := oneLine(" a\r\nb\tc "); got != "a b c" {
+		t.Errorf("oneLine = %q", got)
+	}
+}
