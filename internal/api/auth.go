@@ -16,8 +16,8 @@ import (
 
 // keyFrom reads the API key: DH-Auth-Key, else Authorization with or without "Bearer ".
 func keyFrom(h http.Header) string {
-	if v := h.Get("DH-Auth-Key"); v != "" {
-		return strings.TrimSpace(v)
+	if v := h["Dh-Auth-Key"]; len(v) > 0 && v[0] != "" { // the canonical form, looked up without re-canonicalizing
+		return strings.TrimSpace(v[0])
 	}
 	v := strings.TrimSpace(h.Get("Authorization"))
 	if len(v) > 7 && strings.EqualFold(v[:7], "bearer ") {
@@ -40,7 +40,7 @@ func (s *Server) authed(h func(http.ResponseWriter, *http.Request, *auth.Client)
 			s.refuse(w, r, fail)
 			return
 		}
-		setKeyPrefix(r.Context(), c.Prefix)
+		setKeyPrefix(w, c.Prefix)
 		if c.Limiter != nil && !s.allow(w, c.Limiter) {
 			s.metrics.rateLimited.WithLabelValues("key").Inc()
 			writeProblem(w, r, http.StatusTooManyRequests, "rate_limited", []string{"seconds", w.Header().Get("Retry-After")})

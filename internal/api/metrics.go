@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -12,6 +13,7 @@ import (
 
 // Metrics are the API's Prometheus series.
 type Metrics struct {
+	routes       sync.Map // route -> *routeMetrics, so a request costs no label hashing
 	requests     *prometheus.CounterVec
 	duration     *prometheus.HistogramVec
 	authFailures *prometheus.CounterVec
@@ -53,19 +55,25 @@ func NewMetrics(reg prometheus.Registerer, db *store.DB) *Metrics {
 	return m
 }
 
+// routeMetrics are one route's instruments, resolved once.
+type routeMetrics struct {
+	duration prometheus.Observer
+	codes    sync.Map // status -> prometheus.Counter
+}
+
 func (m *Metrics) observe(route string, status int, elapsed time.Duration) {
 	if status == 0 {
 		status = http.StatusOK
 	}
-	m.requests.WithLabelValues(route, statusText(status)).Inc()
-	m.duration.WithLabelValues(route).Observe(elapsed.Seconds())
-}
-
-var commonStatus = map[int]string{200: "200", 304: "304", 400: "400", 401: "401", 404: "404", 429: "429", 500: "500"}
-
-func statusText(code int) string {
-	if s, ok := commonStatus[code]; ok {
-		return s
+	v, ok := m.routes.Load(route)
+	if !ok {
+		v, _ = m.routes.LoadOrStore(route, &routeMetrics{duration: m.duration.WithLabelValues(route)})
 	}
-	return strconv.Itoa(code)
+	rm := v.(*routeMetrics)
+	c, ok := rm.codes.Load(status)
+	if !ok {
+		c, _ = rm.codes.LoadOrStore(status, m.requests.WithLabelValues(route, strconv.Itoa(status)))
+	}
+	c.(prometheus.Counter).Inc()
+	rm.duration.Observe(elapsed.Seconds())
 }

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -12,25 +11,18 @@ import (
 	"time"
 )
 
-type requestInfoKey struct{}
-
-// requestInfo travels in the request context so that handlers can add to the access log.
-type requestInfo struct {
-	id        string
-	keyPrefix string
-}
-
-// RequestID returns the id of the request in ctx ("" outside a request).
-func RequestID(ctx context.Context) string {
-	if ri, ok := ctx.Value(requestInfoKey{}).(*requestInfo); ok {
-		return ri.id
+// RequestID returns the id given to the request answered by w ("" outside Observe).
+func RequestID(w http.ResponseWriter) string {
+	if v := w.Header()["X-Request-Id"]; len(v) == 1 {
+		return v[0]
 	}
 	return ""
 }
 
-func setKeyPrefix(ctx context.Context, prefix string) {
-	if ri, ok := ctx.Value(requestInfoKey{}).(*requestInfo); ok {
-		ri.keyPrefix = prefix
+// setKeyPrefix names the API key in the access log of the request answered by w.
+func setKeyPrefix(w http.ResponseWriter, prefix string) {
+	if sw, ok := w.(*statusWriter); ok {
+		sw.keyPrefix = prefix
 	}
 }
 
@@ -46,7 +38,10 @@ func newRequestIDs() *requestIDs {
 	return &requestIDs{base: hex.EncodeToString(b) + "-"}
 }
 
-func (g *requestIDs) next() string { return g.base + strconv.FormatUint(g.n.Add(1), 36) }
+func (g *requestIDs) next() string {
+	var buf [32]byte
+	return string(strconv.AppendUint(append(buf[:0], g.base...), g.n.Add(1), 36))
+}
 
 // usableID accepts a caller's X-Request-Id when it is short and plain.
 func usableID(s string) bool {
@@ -62,10 +57,11 @@ func usableID(s string) bool {
 	return true
 }
 
-// statusWriter remembers the status a handler sent.
+// statusWriter remembers the status a handler sent, and the key that made the request.
 type statusWriter struct {
 	http.ResponseWriter
-	status int
+	status    int
+	keyPrefix string
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -95,10 +91,8 @@ func Observe(next http.Handler, logger *slog.Logger, m *Metrics) http.Handler {
 		if !usableID(id) {
 			id = ids.next()
 		}
-		ri := &requestInfo{id: id}
 		w.Header()["X-Request-Id"] = []string{id}
 		sw := &statusWriter{ResponseWriter: w}
-		r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, ri))
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
@@ -109,7 +103,7 @@ func Observe(next http.Handler, logger *slog.Logger, m *Metrics) http.Handler {
 					writeProblem(sw, r, http.StatusInternalServerError, "internal", nil)
 				}
 			}
-			route := r.Pattern
+			route := r.Pattern // set by the ServeMux on this very request
 			if route == "" {
 				route = "unmatched"
 			}
@@ -123,7 +117,7 @@ func Observe(next http.Handler, logger *slog.Logger, m *Metrics) http.Handler {
 				logger.LogAttrs(r.Context(), level, "request", slog.String("request_id", id),
 					slog.String("method", r.Method), slog.String("route", route), slog.String("path", r.URL.Path),
 					slog.Int("status", sw.status), slog.Duration("duration", elapsed),
-					slog.String("key", ri.keyPrefix), slog.String("remote", r.RemoteAddr))
+					slog.String("key", sw.keyPrefix), slog.String("remote", r.RemoteAddr))
 			}
 		}()
 		next.ServeHTTP(sw, r)

@@ -42,12 +42,11 @@ const (
 func newProblem(r *http.Request, status int, code string, args ...string) *Problem {
 	lang := i18n.Negotiate(r.Header.Get("Accept-Language"))
 	return &Problem{
-		Type:      "urn:datahub:problem:" + code,
-		Title:     i18n.T(lang, "problem."+code+".title"),
-		Status:    status,
-		Detail:    i18n.T(lang, "problem."+code+".detail", args...),
-		Code:      code,
-		RequestID: RequestID(r.Context()),
+		Type:   "urn:datahub:problem:" + code,
+		Title:  i18n.T(lang, "problem."+code+".title"),
+		Status: status,
+		Detail: i18n.T(lang, "problem."+code+".detail", args...),
+		Code:   code,
 	}
 }
 
@@ -56,7 +55,11 @@ func writeProblem(w http.ResponseWriter, r *http.Request, status int, code strin
 	sendProblem(w, newProblem(r, status, code, args...))
 }
 
+// sendProblem sends p naming the request id, so a report can be found in the logs.
 func sendProblem(w http.ResponseWriter, p *Problem) {
+	if p.RequestID == "" {
+		p.RequestID = RequestID(w)
+	}
 	body, _ := json.Marshal(p)
 	writeBody(w, p.Status, contentProblem, body)
 }
@@ -87,7 +90,7 @@ func invalid(r *http.Request, code string, errs []FieldProblem) *Problem {
 
 // serverError logs an unexpected error and sends a 500 naming the request id.
 func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) {
-	s.cfg.Logger.ErrorContext(r.Context(), "request failed", "err", err, "request_id", RequestID(r.Context()),
+	s.cfg.Logger.ErrorContext(r.Context(), "request failed", "err", err, "request_id", RequestID(w),
 		"method", r.Method, "path", r.URL.Path)
 	writeProblem(w, r, http.StatusInternalServerError, "internal", nil)
 }
