@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -15,9 +16,10 @@ const maxBatch = 256
 var errClosed = errors.New("store is closed")
 
 // committer runs write transactions on one connection. Writes that arrive
-// while a commit is in flight are batched into the next transaction, each in
-// its own savepoint, so that a durable commit (one fsync) serves many writers
-// and one writer's failure does not undo the others.
+// while a commit is in flight are batched into the next transaction, so that a
+// durable commit (one fsync) serves many writers; one writer's failure does
+// not undo the others (see run). A write's function may run more than once and
+// must not keep state across runs.
 type committer struct {
 	db      *DB
 	reqs    chan *writeReq
@@ -101,50 +103,61 @@ func (c *committer) loop() {
 }
 
 // run executes a batch in one transaction and returns each request's outcome.
+// It is optimistic: the writes run back to back without savepoints (which make
+// SQLite copy every page they touch). When one fails, the transaction is rolled
+// back, that write keeps its error, and the others run again without it: the
+// same outcomes as savepoints, paid for only when something fails.
 func (c *committer) run(batch []*writeReq, errs []error) []error {
 	c.batches.Add(1)
 	c.writes.Add(int64(len(batch)))
-	ctx := context.Background() // one writer's cancellation must not abort the others
-	tx, err := c.db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return fill(errs, len(batch), fmt.Errorf("begin: %w", err))
-	}
-	ok := 0
-	stmts := make(map[string]*sql.Stmt, 8)
-	for _, r := range batch {
-		errs = append(errs, c.runOne(ctx, &Tx{db: c.db, tx: tx, ctx: ctx, stmts: stmts}, r))
-		if errs[len(errs)-1] == nil {
-			ok++
+	pending := make([]int, 0, len(batch))
+	for i, r := range batch {
+		err := r.ctx.Err() // a writer that gave up before its turn writes nothing
+		errs = append(errs, err)
+		if err == nil {
+			pending = append(pending, i)
 		}
 	}
-	if ok == 0 {
-		_ = tx.Rollback()
-		return errs
-	}
-	if err := tx.Commit(); err != nil {
-		return fill(errs[:0], len(batch), fmt.Errorf("commit: %w", err))
+	for len(pending) > 0 {
+		failed, err := c.runTx(batch, pending)
+		switch {
+		case failed >= 0:
+			errs[pending[failed]] = err
+			pending = slices.Delete(pending, failed, failed+1)
+		case err != nil: // begin or commit failed: nothing was written
+			for _, i := range pending {
+				errs[i] = err
+			}
+			return errs
+		default:
+			return errs
+		}
 	}
 	return errs
 }
 
-func (c *committer) runOne(ctx context.Context, t *Tx, r *writeReq) error {
-	if err := r.ctx.Err(); err != nil {
-		return err
+// runTx runs the pending writes in one transaction. When a write fails it rolls
+// back and returns that write's position in pending with its error; otherwise
+// it returns -1 and the error of beginning or committing, if any.
+func (c *committer) runTx(batch []*writeReq, pending []int) (int, error) {
+	ctx := context.Background() // one writer's cancellation must not abort the others
+	tx, err := c.db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return -1, fmt.Errorf("begin: %w", err)
 	}
-	if _, err := t.Exec("SAVEPOINT w"); err != nil {
-		return fmt.Errorf("savepoint: %w", err)
-	}
-	if err := r.fn(t); err != nil {
-		if _, rbErr := t.Exec("ROLLBACK TO w"); rbErr != nil {
-			return errors.Join(err, fmt.Errorf("rollback to savepoint: %w", rbErr))
+	t := &Tx{db: c.db, tx: tx, ctx: ctx, stmts: make(map[string]*sql.Stmt, 8)}
+	for k, i := range pending {
+		if err := batch[i].fn(t); err != nil {
+			if rbErr := tx.Rollback(); rbErr != nil {
+				err = errors.Join(err, fmt.Errorf("rollback: %w", rbErr))
+			}
+			return k, err
 		}
-		_, _ = t.Exec("RELEASE w")
-		return err
 	}
-	if _, err := t.Exec("RELEASE w"); err != nil {
-		return fmt.Errorf("release savepoint: %w", err)
+	if err := tx.Commit(); err != nil {
+		return -1, fmt.Errorf("commit: %w", err)
 	}
-	return nil
+	return -1, nil
 }
 
 func fill(errs []error, n int, err error) []error {
