@@ -20,6 +20,10 @@ import (
 	"github.com/opendata-datahub/datahub/internal/store"
 )
 
+// statusClientClosed records, in metrics and logs, a request whose client left
+// before it was answered (the code proxies use for it).
+const statusClientClosed = 499
+
 type submitted struct {
 	DatahubID string `json:"datahub_id"`
 	FlowURL   string `json:"flow_url"`
@@ -79,6 +83,13 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, c *auth.Client) 
 }
 
 func (s *Server) finishSubmit(w http.ResponseWriter, r *http.Request, status int, resp []byte, err error) {
+	if err != nil && r.Context().Err() != nil && errors.Is(err, r.Context().Err()) {
+		// The client went away before the write finished; a retry with the same
+		// Idempotency-Key or file_id tells it what became of it.
+		s.cfg.Logger.DebugContext(r.Context(), "client closed the request", "request_id", RequestID(w))
+		w.WriteHeader(statusClientClosed)
+		return
+	}
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -177,7 +188,11 @@ func (s *Server) createSubmission(r *http.Request, c *auth.Client, body []byte, 
 		}
 		return s.rejected(r, lang, errs, dup)
 	}
-	sub := opendata.NewSubmission(uuid.NewString(), c.Project, c.Prefix, fields, time.Now())
+	id, err := uuid.NewV7() // time-ordered: new rows land at the end of the index
+	if err != nil {
+		return 0, nil, err
+	}
+	sub := opendata.NewSubmission(id.String(), c.Project, c.Prefix, fields, time.Now())
 	resp, err := json.Marshal(submitted{DatahubID: sub.ID, FlowURL: s.FlowURL(sub.ID)})
 	if err != nil {
 		return 0, nil, err
