@@ -116,15 +116,7 @@ func parseLifetime(s string) (time.Duration, error) {
 }
 
 func keysList(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("keys list", flag.ContinueOnError)
-	sf := storeFlags(fs)
-	if err := parseFlags(fs, args, stdout); err != nil {
-		return err
-	}
-	if err := noArgs(fs); err != nil {
-		return err
-	}
-	db, err := openStore(ctx, sf)
+	db, err := openForCommand(ctx, "keys list", args, stdout)
 	if err != nil {
 		return err
 	}

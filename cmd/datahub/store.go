@@ -42,16 +42,21 @@ func openStore(ctx context.Context, c *storeConfig) (*store.DB, error) {
 	return db, nil
 }
 
-func runMigrate(ctx context.Context, args []string, stdout, _ io.Writer) error {
-	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+// openForCommand parses a command that takes only the store's flags and opens the store.
+func openForCommand(ctx context.Context, name string, args []string, stdout io.Writer) (*store.DB, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	sf := storeFlags(fs)
 	if err := parseFlags(fs, args, stdout); err != nil {
-		return err
+		return nil, err
 	}
 	if err := noArgs(fs); err != nil {
-		return err
+		return nil, err
 	}
-	db, err := openStore(ctx, sf)
+	return openStore(ctx, sf)
+}
+
+func runMigrate(ctx context.Context, args []string, stdout, _ io.Writer) error {
+	db, err := openForCommand(ctx, "migrate", args, stdout)
 	if err != nil {
 		return err
 	}
