@@ -15,20 +15,21 @@ import (
 type keyEpoch interface {
 	load() uint64
 	// bump moves the epoch within a key-changing transaction and returns what
-	// to do once that transaction has committed.
-	bump(tx *Tx) (committed func(), err error)
+	// to do once that transaction has committed; that may wait, outside it.
+	bump(tx *Tx) (committed func(context.Context), err error)
 	close() error
 }
 
 // KeyEpoch returns the shared key epoch: it changes whenever any process
-// using this store creates, revokes or changes an API key. A change made
-// through this DB shows at once; one made by another process shows at once on
-// SQLite and within the NOTIFY delivery time (milliseconds) on PostgreSQL.
+// using this store creates, revokes or changes an API key. A change shows in
+// every process by the time the call that made it returns: SQLite shares the
+// counter, and on PostgreSQL the call waits until each live process has
+// applied it (or, for one that does not answer, at most a few seconds).
 func (db *DB) KeyEpoch() uint64 { return db.epoch.load() }
 
 // updateKeys is update for writes that change API keys: it moves the key epoch with them.
 func (db *DB) updateKeys(ctx context.Context, fn func(*Tx) error) error {
-	var committed func()
+	var committed func(context.Context)
 	err := db.update(ctx, func(tx *Tx) error {
 		if err := fn(tx); err != nil {
 			return err
@@ -40,7 +41,7 @@ func (db *DB) updateKeys(ctx context.Context, fn func(*Tx) error) error {
 	if err != nil {
 		return err
 	}
-	committed()
+	committed(ctx)
 	return nil
 }
 
@@ -76,8 +77,8 @@ func (e *fileEpoch) counter() *uint64 { return (*uint64)(unsafe.Pointer(&e.mem[0
 
 func (e *fileEpoch) load() uint64 { return atomic.LoadUint64(e.counter()) }
 
-func (e *fileEpoch) bump(*Tx) (func(), error) {
-	return func() { atomic.AddUint64(e.counter(), 1) }, nil
+func (e *fileEpoch) bump(*Tx) (func(context.Context), error) {
+	return func(context.Context) { atomic.AddUint64(e.counter(), 1) }, nil
 }
 
 // close leaves the page mapped: a request still finishing after a shutdown

@@ -107,7 +107,17 @@ func dropDatabase(tb testing.TB, admin, name string) {
 		return
 	}
 	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
-		tb.Errorf("drop test database %s: %v", name, err)
+	// An autovacuum worker visiting the new database cannot be terminated by a
+	// non-superuser; it leaves within moments, so try again for a while.
+	for attempt := 1; ; attempt++ {
+		_, err = conn.Exec(ctx, "DROP DATABASE "+name+" WITH (FORCE)")
+		if err == nil {
+			return
+		}
+		if attempt == 20 || ctx.Err() != nil {
+			tb.Errorf("drop test database %s: %v", name, err)
+			return
+		}
+		time.Sleep(250 * time.Millisecond)
 	}
 }
