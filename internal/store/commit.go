@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -145,7 +144,7 @@ func (c *committer) runTx(batch []*writeReq, pending []int) (int, error) {
 	if err != nil {
 		return -1, fmt.Errorf("begin: %w", err)
 	}
-	t := &Tx{db: c.db, tx: tx, ctx: ctx, stmts: make(map[string]*sql.Stmt, 8)}
+	t := &Tx{db: c.db, tx: tx, ctx: ctx}
 	for k, i := range pending {
 		if err := batch[i].fn(t); err != nil {
 			if rbErr := tx.Rollback(); rbErr != nil {

@@ -38,14 +38,14 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	path := filepath.Join(cfg.DataDir, DatabaseFile)
-	write, err := sql.Open("sqlite", sqliteDSN(path, true))
+	write, err := sql.Open(cachingDriverName, sqliteDSN(path, true))
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	write.SetMaxOpenConns(1) // one writer; the committer batches onto it
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
-	read, err := sql.Open("sqlite", sqliteDSN(path, false))
+	read, err := sql.Open(cachingDriverName, sqliteDSN(path, false))
 	if err != nil {
 		write.Close()
 		return nil, fmt.Errorf("open store: %w", err)
@@ -57,7 +57,6 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 	d := dialect{
 		name:            "sqlite",
 		migrationsTable: `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`,
-		prepare:         true,
 	}
 	db := &DB{dialect: d, read: read, write: write, now: time.Now}
 	if err := write.PingContext(ctx); err != nil {

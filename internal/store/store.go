@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -29,7 +28,6 @@ type DB struct {
 	pool    *pgxpool.Pool // PostgreSQL only: the connections behind read and write
 	writer  writer
 	epoch   keyEpoch
-	stmts   sync.Map // query text -> *sql.Stmt, per pool (see stmt)
 	now     func() time.Time
 	jobs    Jobs // enqueues background work; nil writes the rows but enqueues nothing
 }
@@ -39,7 +37,6 @@ type dialect struct {
 	name            string // names the migrations folder
 	migrationsTable string // creates the table of applied migrations if missing
 	migrationLock   string // first statement of every migration transaction; "" when BEGIN already excludes others
-	prepare         bool   // prepare and cache statements here; pgx caches its own per connection
 	forUpdate       string // locks a row read in a write transaction; "" where writers are already serialized
 }
 
@@ -102,50 +99,14 @@ func (db *DB) Dialect() string { return db.dialect.name }
 // PgxPool returns the PostgreSQL connection pool, nil on SQLite.
 func (db *DB) PgxPool() *pgxpool.Pool { return db.pool }
 
-// stmt returns a prepared statement for query on pool p, preparing it once.
-// SQLite only, and only for the read pool: the write pool's one connection is
-// held by the committer.
-func (db *DB) stmt(ctx context.Context, p *sql.DB, query string) (*sql.Stmt, error) {
-	type key struct {
-		p *sql.DB
-		q string
-	}
-	k := key{p, query}
-	if s, ok := db.stmts.Load(k); ok {
-		return s.(*sql.Stmt), nil
-	}
-	s, err := p.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	if prev, loaded := db.stmts.LoadOrStore(k, s); loaded {
-		s.Close()
-		return prev.(*sql.Stmt), nil
-	}
-	return s, nil
-}
-
-// query runs a read on the read pool with a cached statement (cached by pgx on PostgreSQL).
+// query runs a read on the read pool. Statements are prepared once per
+// connection: by the caching driver on SQLite (stmtcache.go), by pgx on PostgreSQL.
 func (db *DB) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	if !db.dialect.prepare {
-		return db.read.QueryContext(ctx, q, args...)
-	}
-	s, err := db.stmt(ctx, db.read, q)
-	if err != nil {
-		return nil, err
-	}
-	return s.QueryContext(ctx, args...)
+	return db.read.QueryContext(ctx, q, args...)
 }
 
 func (db *DB) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	if !db.dialect.prepare {
-		return db.read.QueryRowContext(ctx, q, args...)
-	}
-	s, err := db.stmt(ctx, db.read, q)
-	if err != nil {
-		return db.read.QueryRowContext(ctx, q, args...) // reports the same error on Scan
-	}
-	return s.QueryRowContext(ctx, args...)
+	return db.read.QueryRowContext(ctx, q, args...)
 }
 
 // update runs fn in a write transaction: on SQLite concurrent calls share one
