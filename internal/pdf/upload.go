@@ -1,0 +1,146 @@
+package pdf
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/pdfcpu/pdfcpu/pkg/api"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
+)
+
+// Reasons an upload is refused. They never change: the UI keys its English
+// and French messages on them.
+const (
+	ReasonTooLarge  = "too_large" // more than the size limit
+	ReasonNotPDF    = "not_pdf"   // does not start with %PDF-
+	ReasonDamaged   = "damaged"   // starts like a PDF but cannot be read, or has no page
+	ReasonEncrypted = "encrypted" // needs a password to open
+)
+
+// UploadError says why an uploaded file is not an acceptable signed approval.
+type UploadError struct {
+	Reason string // one of the Reason constants
+	Limit  int64  // the size limit in bytes, for ReasonTooLarge
+	Err    error  // what the parser said, for the logs; may be nil
+}
+
+// The upload errors by reason, for errors.Is.
+var (
+	ErrTooLarge  = &UploadError{Reason: ReasonTooLarge}
+	ErrNotPDF    = &UploadError{Reason: ReasonNotPDF}
+	ErrDamaged   = &UploadError{Reason: ReasonDamaged}
+	ErrEncrypted = &UploadError{Reason: ReasonEncrypted}
+)
+
+func (e *UploadError) Error() string {
+	msg := "signed approval: " + e.Reason
+	if e.Reason == ReasonTooLarge {
+		msg += fmt.Sprintf(" (limit %d bytes)", e.Limit)
+	}
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+func (e *UploadError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrTooLarge) and the like match on the reason alone.
+func (e *UploadError) Is(target error) bool {
+	t, ok := target.(*UploadError)
+	return ok && t.Reason == e.Reason
+}
+
+// Info describes an accepted upload.
+type Info struct {
+	Size      int64  // bytes
+	Pages     int    // at least 1
+	SHA256    string // lowercase hex of the bytes
+	Encrypted bool   // encrypted, but with no password needed to open it
+}
+
+// pdfHeader starts every PDF file.
+var pdfHeader = []byte("%PDF-")
+
+// CheckUpload reads an uploaded signed approval and accepts it only if its
+// content is a readable PDF of at least one page and at most limit bytes. It
+// reads at most limit+1 bytes of r, and stops after five if they are not %PDF-.
+// A refusal is an *UploadError; any other error is r's own. To keep the file,
+// pass r through an io.TeeReader into its destination and drop that on error.
+func CheckUpload(r io.Reader, limit int64) (Info, error) {
+	if limit < int64(len(pdfHeader)) {
+		return Info{}, fmt.Errorf("check upload: size limit %d is too small for a PDF", limit)
+	}
+	head := make([]byte, len(pdfHeader))
+	n, err := io.ReadFull(r, head)
+	switch {
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return Info{}, &UploadError{Reason: ReasonNotPDF, Err: fmt.Errorf("only %d bytes", n)}
+	case err != nil:
+		return Info{}, fmt.Errorf("check upload: %w", err)
+	case !bytes.Equal(head, pdfHeader):
+		return Info{}, &UploadError{Reason: ReasonNotPDF}
+	}
+	var buf bytes.Buffer
+	buf.Write(head)
+	if _, err := buf.ReadFrom(io.LimitReader(r, limit-int64(n)+1)); err != nil {
+		return Info{}, fmt.Errorf("check upload: %w", err)
+	}
+	data := buf.Bytes()
+	if int64(len(data)) > limit {
+		return Info{}, &UploadError{Reason: ReasonTooLarge, Limit: limit}
+	}
+	pages, encrypted, err := readPDF(data)
+	if err != nil {
+		return Info{}, err
+	}
+	sum := sha256.Sum256(data)
+	return Info{Size: int64(len(data)), Pages: pages, SHA256: hex.EncodeToString(sum[:]), Encrypted: encrypted}, nil
+}
+
+// readPDF parses and validates data with pdfcpu and counts its pages.
+func readPDF(data []byte) (pages int, encrypted bool, err error) {
+	defer func() {
+		// The file is the client's: a parser bug on it must refuse the file, not stop the service.
+		if p := recover(); p != nil {
+			err = &UploadError{Reason: ReasonDamaged, Err: fmt.Errorf("parser panic: %v", p)}
+		}
+	}()
+	ctx, err := api.ReadContext(bytes.NewReader(data), readConfig(int64(len(data))))
+	if err != nil {
+		if errors.Is(err, pdfcpu.ErrWrongPassword) || errors.Is(err, pdfcpu.ErrUnsupportedEncryptionFeature) {
+			return 0, false, &UploadError{Reason: ReasonEncrypted, Err: err}
+		}
+		return 0, false, &UploadError{Reason: ReasonDamaged, Err: err}
+	}
+	if err := api.ValidateContext(ctx); err != nil {
+		return 0, false, &UploadError{Reason: ReasonDamaged, Err: err}
+	}
+	if ctx.PageCount < 1 {
+		return 0, false, &UploadError{Reason: ReasonDamaged, Err: errors.New("no pages")}
+	}
+	return ctx.PageCount, ctx.Encrypt != nil, nil
+}
+
+// readConfig is pdfcpu's relaxed validation, built here rather than by
+// model.NewDefaultConfiguration, which creates a configuration folder in the
+// user's home. Streams are limited to what a signed form of size bytes can hold.
+func readConfig(size int64) *model.Configuration {
+	limits := model.DefaultResourceLimits()
+	limits.MaxStreamBytes = size
+	limits.MaxDecodeBytes = min(limits.MaxDecodeBytes, max(64<<20, 8*size))
+	return &model.Configuration{
+		Cmd:            model.VALIDATE,
+		ValidationMode: model.ValidationRelaxed,
+		Reader15:       true,
+		Offline:        true,
+		Eol:            types.EolLF,
+		Limits:         limits,
+	}
+}
