@@ -66,9 +66,17 @@ var english = map[string]string{
 	"problem.unavailable.title":    "Service unavailable",
 	"problem.unavailable.detail":   "The service is shutting down or overloaded; retry shortly.",
 
+	// The layout every page shares.
+	"layout.site":          "DataHub Open Data Publishing",
+	"layout.government":    "Government of Canada",
+	"layout.skip":          "Skip to main content",
+	"layout.skip_nav":      "Skip to",
+	"layout.lang_heading":  "Language selection",
+	"layout.lang_toggle":   "Français",
+	"layout.date_modified": "Date modified:",
+
 	// The workflow page.
 	"flow.title":                  "Dataset submission",
-	"flow.lang_toggle":            "Français",
 	"flow.not_found":              "There is no submission at this address.",
 	"flow.dataset":                "Dataset",
 	"flow.file":                   "File",
@@ -77,6 +85,10 @@ var english = map[string]string{
 	"flow.received":               "Received",
 	"flow.state":                  "Current state",
 	"flow.history":                "History",
+	"flow.history.at":             "Date and time",
+	"flow.history.state":          "State",
+	"flow.history.actor":          "By",
+	"flow.history.reason":         "Reason",
 	"flow.next":                   "What happens next",
 	"flow.next.in_preparation":    "The contact signs in here to review the metadata, complete the approval form and attach the signed approval. Sign-in and these steps open in the workflow pages that follow this release.",
 	"flow.next.pending_approval":  "An approver reviews the submission.",

@@ -1,14 +1,19 @@
-// Package web serves the pages people see: for now the bilingual page behind
-// flow_url, which shows a submission's state and what happens next.
+// Package web serves the pages people see, on one layout built with the GC Design
+// System: for now the bilingual page behind flow_url, which shows a submission's
+// state and what happens next.
 package web
 
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"embed"
+	"fmt"
 	"html/template"
+	"io/fs"
 	"log/slog"
 	"net/http"
+	"path"
 	"time"
 
 	"github.com/opendata-datahub/datahub/internal/i18n"
@@ -17,6 +22,15 @@ import (
 
 //go:embed templates
 var templates embed.FS
+
+// contentSecurityPolicy lets a page load only this service's scripts, styles and
+// fonts: nothing from another site, no inline script, and as inline style only the
+// <style> the components' loader adds with the page's nonce (it hides components
+// until they render), which it reads from <meta name="csp-nonce">.
+func contentSecurityPolicy(nonce string) string {
+	return "default-src 'none'; script-src 'self'; style-src 'self' 'nonce-" + nonce + "'; font-src 'self'; " +
+		"img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+}
 
 // Submissions is what the pages read.
 type Submissions interface {
@@ -27,22 +41,55 @@ type Submissions interface {
 type Server struct {
 	db     Submissions
 	vocab  *opendata.Vocabulary
-	tmpl   *template.Template
+	pages  map[string]*template.Template // by file name, each with the layout
+	assets *assets
 	logger *slog.Logger
 }
 
-// New parses the templates.
+// New parses the templates and indexes the static files.
 func New(db Submissions, vocab *opendata.Vocabulary, logger *slog.Logger) (*Server, error) {
-	t, err := template.New("").Funcs(template.FuncMap{
-		"t":     func(lang i18n.Lang, key string) string { return i18n.T(lang, key) },
-		"state": func(lang i18n.Lang, s opendata.State) string { return i18n.T(lang, "state."+string(s)) },
-		"label": func(lang i18n.Lang, field, value string) string { return vocab.Label(field, value, string(lang)) },
-		"date":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
-	}).ParseFS(templates, "templates/*.html")
+	a, err := newAssets()
 	if err != nil {
 		return nil, err
 	}
-	return &Server{db: db, vocab: vocab, tmpl: t, logger: logger}, nil
+	pages, err := parsePages(template.FuncMap{
+		"t":      func(lang i18n.Lang, key string) string { return i18n.T(lang, key) },
+		"state":  func(lang i18n.Lang, s opendata.State) string { return i18n.T(lang, "state."+string(s)) },
+		"label":  func(lang i18n.Lang, field, value string) string { return vocab.Label(field, value, string(lang)) },
+		"date":   func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+		"static": a.url,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Server{db: db, vocab: vocab, pages: pages, assets: a, logger: logger}, nil
+}
+
+// parsePages gives each page its own copy of the layout, whose "title" and
+// "main" blocks the page defines.
+func parsePages(funcs template.FuncMap) (map[string]*template.Template, error) {
+	layout, err := template.New("").Funcs(funcs).ParseFS(templates, "templates/layout.html")
+	if err != nil {
+		return nil, fmt.Errorf("parse layout: %w", err)
+	}
+	names, err := fs.Glob(templates, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	pages := make(map[string]*template.Template, len(names))
+	for _, name := range names {
+		if name == "templates/layout.html" {
+			continue
+		}
+		t, err := layout.Clone()
+		if err != nil {
+			return nil, err
+		}
+		if pages[path.Base(name)], err = t.ParseFS(templates, name); err != nil {
+			return nil, fmt.Errorf("parse %s: %w", name, err)
+		}
+	}
+	return pages, nil
 }
 
 // Router is where routes are registered; *http.ServeMux is one.
@@ -50,9 +97,30 @@ type Router interface {
 	HandleFunc(pattern string, handler func(http.ResponseWriter, *http.Request))
 }
 
-// Register adds the pages to mux.
+// Register adds the pages and their static files to mux.
 func (s *Server) Register(mux Router) {
 	mux.HandleFunc("GET /flow/{id}", s.flow)
+	mux.HandleFunc("GET /static/{version}/{name...}", s.assets.serve)
+}
+
+// Page is what the layout needs from every page.
+type Page struct {
+	Lang     i18n.Lang
+	Other    i18n.Lang // the language of the toggle
+	Toggle   string    // this page in the other language, as a relative URL
+	Modified string    // YYYY-MM-DD the page's content last changed, if it has such a date
+	Nonce    string    // the CSP nonce of this response
+}
+
+func (p *Page) page() *Page { return p }
+
+// newPage picks the reader's language and links this page in the other one.
+func newPage(w http.ResponseWriter, r *http.Request) Page {
+	l := lang(w, r)
+	q := r.URL.Query()
+	q.Set("lang", string(l.Other()))
+	// A query-only URL keeps the path as the browser sees it, behind a proxy's prefix too.
+	return Page{Lang: l, Other: l.Other(), Toggle: "?" + q.Encode(), Nonce: rand.Text()}
 }
 
 // lang picks the page language: ?lang=, then the cookie, then Accept-Language.
@@ -68,46 +136,30 @@ func lang(w http.ResponseWriter, r *http.Request) i18n.Lang {
 	return i18n.Negotiate(r.Header.Get("Accept-Language"))
 }
 
-type flowPage struct {
-	Lang       i18n.Lang
-	Other      i18n.Lang
-	Submission *opendata.Submission
-	Title      string
-	Next       string
-}
-
-func (s *Server) flow(w http.ResponseWriter, r *http.Request) {
-	l := lang(w, r)
-	page := flowPage{Lang: l, Other: l.Other()}
-	sub, err := s.db.Submission(r.Context(), r.PathValue("id"))
-	status := http.StatusOK
-	switch {
-	case opendata.ErrorCode(err) == opendata.ENOTFOUND:
-		status = http.StatusNotFound
-	case err != nil:
-		s.logger.ErrorContext(r.Context(), "flow page", "err", err)
-		http.Error(w, "Internal error / Erreur interne", http.StatusInternalServerError)
-		return
-	default:
-		page.Submission = sub
-		page.Title = sub.Fields.TitleEN
-		if l == i18n.FR {
-			page.Title = sub.Fields.TitleFR
-		}
-		page.Next = i18n.T(l, "flow.next."+string(sub.State))
-	}
+// render writes the page name, built on the layout, with status; data is a
+// pointer to a struct that embeds Page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data interface{ page() *Page }) {
 	var buf bytes.Buffer
-	if err := s.tmpl.ExecuteTemplate(&buf, "flow.html", page); err != nil {
-		s.logger.ErrorContext(r.Context(), "render flow page", "err", err)
-		http.Error(w, "Internal error / Erreur interne", http.StatusInternalServerError)
+	t, ok := s.pages[name]
+	if !ok {
+		s.internalError(w, r, fmt.Errorf("no page %s", name))
+		return
+	}
+	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
+		s.internalError(w, r, fmt.Errorf("render %s: %w", name, err))
 		return
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
+	h.Set("Content-Security-Policy", contentSecurityPolicy(data.page().Nonce))
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
+}
+
+func (s *Server) internalError(w http.ResponseWriter, r *http.Request, err error) {
+	s.logger.ErrorContext(r.Context(), "web page", "path", r.URL.Path, "err", err)
+	http.Error(w, "Internal error / Erreur interne", http.StatusInternalServerError)
 }

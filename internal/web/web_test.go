@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -124,16 +125,17 @@ func get(t *testing.T, c *http.Client, url string, headers ...string) response {
 
 // page is what a rendered page in one language must contain.
 type page struct {
-	htmlLang, toggle, toggleText, title string
+	lang, htmlLang, toggle, toggleText, title string
 }
 
 var (
-	english = page{`<html lang="en">`, `<a href="?lang=fr" lang="fr">`, "Français", "Dataset submission"}
-	french  = page{`<html lang="fr">`, `<a href="?lang=en" lang="en">`, "English", "Soumission de jeu de données"}
+	english = page{"en", `<html lang="en">`, `<a href="?lang=fr" lang="fr">`, "Français", "Dataset submission"}
+	french  = page{"fr", `<html lang="fr">`, `<a href="?lang=en" lang="en">`, "English", "Soumission de jeu de données"}
 )
 
 func (p page) check(t *testing.T, r response) {
 	t.Helper()
+	checkLayout(t, r, p.lang)
 	for _, want := range []string{p.htmlLang, p.toggle, p.toggleText, "<h1>" + p.title + "</h1>"} {
 		if !strings.Contains(r.body, want) {
 			t.Errorf("page lacks %q", want)
@@ -144,23 +146,42 @@ func (p page) check(t *testing.T, r response) {
 	}
 }
 
+// cspNonce finds the nonce the layout hands the components' loader.
+var cspNonce = regexp.MustCompile(`<meta name="csp-nonce" content="([A-Z2-7]{26})">`)
+
 func checkHeaders(t *testing.T, r response) {
 	t.Helper()
 	for name, want := range map[string]string{
-		"Content-Type":            "text/html; charset=utf-8",
-		"Content-Security-Policy": "default-src 'none'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
-		"X-Content-Type-Options":  "nosniff",
-		"Referrer-Policy":         "no-referrer",
-		"Cache-Control":           "no-store",
+		"Content-Type":           "text/html; charset=utf-8",
+		"X-Content-Type-Options": "nosniff",
+		"Referrer-Policy":        "no-referrer",
+		"Cache-Control":          "no-store",
 	} {
 		if got := r.header.Get(name); got != want {
 			t.Errorf("%s = %q, want %q", name, got, want)
 		}
 	}
-	csp := r.header.Get("Content-Security-Policy")
-	if strings.Contains(csp, "script-src") || strings.Contains(csp, "unsafe-eval") {
-		t.Errorf("CSP allows scripts: %q", csp)
+	m := cspNonce.FindStringSubmatch(r.body)
+	if m == nil {
+		t.Fatal("page has no csp-nonce meta element")
 	}
+	want := "default-src 'none'; script-src 'self'; style-src 'self' 'nonce-" + m[1] + "'; font-src 'self'; " +
+		"img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+	if got := r.header.Get("Content-Security-Policy"); got != want {
+		t.Errorf("Content-Security-Policy = %q, want %q", got, want)
+	}
+}
+
+// loader is the one script a page has: the components' module loader, from /static.
+var loader = regexp.MustCompile(`<script type="module" src="/static/[0-9a-f]{12}/gcds/gcds\.esm\.js"></script>`)
+
+// withoutLoader returns the page without the loader, failing unless it is there once.
+func withoutLoader(t *testing.T, body string) string {
+	t.Helper()
+	if n := len(loader.FindAllString(body, -1)); n != 1 {
+		t.Errorf("page has %d module loaders, want 1", n)
+	}
+	return loader.ReplaceAllString(body, "")
 }
 
 func TestFlowLanguages(t *testing.T) {
@@ -293,8 +314,9 @@ func TestFlowNotFound(t *testing.T) {
 			if !strings.Contains(r.body, tt.message) {
 				t.Errorf("page lacks %q", tt.message)
 			}
-			for _, absent := range []string{"<dl>", "forest", "<script"} {
-				if strings.Contains(r.body, absent) {
+			body := withoutLoader(t, r.body)
+			for _, absent := range []string{"<dl", "forest", "<script"} {
+				if strings.Contains(body, absent) {
 					t.Errorf("not-found page contains %q", absent)
 				}
 			}
@@ -337,8 +359,9 @@ func TestFlowEscapesStoredXSS(t *testing.T) {
 				t.Fatalf("status %d", r.status)
 			}
 			checkHeaders(t, r)
+			body := withoutLoader(t, r.body)
 			for _, raw := range []string{xssScript, xssAttr, "<script", "<img", "onerror=alert(1)>"} {
-				if strings.Contains(r.body, raw) {
+				if strings.Contains(body, raw) {
 					t.Errorf("page contains raw %q", raw)
 				}
 			}
