@@ -58,6 +58,13 @@ type txWriter struct {
 }
 
 func (w *txWriter) do(ctx context.Context, fn func(*Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err // the caller gave up before the write began: nothing is written
+	}
+	// Once begun, a write finishes even if its caller leaves (as on SQLite): a
+	// transaction cut off by a cancelled request would leave the caller unsure.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+	defer cancel()
 	w.writes.Add(1)
 	tx, err := w.db.write.BeginTx(ctx, nil)
 	if err != nil {
@@ -72,6 +79,9 @@ func (w *txWriter) do(ctx context.Context, fn func(*Tx) error) error {
 	}
 	return nil
 }
+
+// writeTimeout bounds a write that its caller no longer waits for.
+const writeTimeout = 30 * time.Second
 
 func (w *txWriter) stats() Stats {
 	n := w.writes.Load()

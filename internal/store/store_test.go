@@ -326,3 +326,18 @@ func TestKeyEpochReadableAfterClose(t *testing.T) {
 		t.Fatal("epoch changed by closing")
 	}
 }
+
+func TestWriteWhoseCallerLeftWritesNothing(t *testing.T) {
+	forEachDB(t, func(t *testing.T, open func() *store.DB) {
+		db := open()
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		err := db.CreateSubmission(ctx, newSubmission("gone", "CFS", "f-gone"), nil)
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("err %v, want context.Canceled", err)
+		}
+		if _, err := db.Submission(context.Background(), "gone"); opendata.ErrorCode(err) != opendata.ENOTFOUND {
+			t.Fatalf("a write whose caller left was stored: %v", err)
+		}
+	})
+}
