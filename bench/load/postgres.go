@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx" for database/sql
+)
+
+// pgRun is the PostgreSQL side of a run with -database-url: two fresh
+// databases on the server that URL names, one for the service and one for the
+// ceiling, dropped at the end.
+type pgRun struct {
+	adminURL string // the URL given, pointing at an existing database, for CREATE and DROP DATABASE
+	service  string // database names
+	raw      string
+	created  []string
+	facts    []string
+}
+
+// loopbackOnly refuses a PostgreSQL URL that would reach beyond this machine:
+// every host (fallbacks included) must be a Unix socket directory or a
+// loopback IP literal, so that no name is looked up and no packet leaves.
+func loopbackOnly(dbURL string) error {
+	cfg, err := pgconn.ParseConfig(dbURL)
+	if err != nil {
+		return fmt.Errorf("-database-url: %w", err)
+	}
+	hosts := []string{cfg.Host}
+	for _, f := range cfg.Fallbacks {
+		hosts = append(hosts, f.Host)
+	}
+	for _, h := range hosts {
+		if strings.HasPrefix(h, "/") {
+			continue
+		}
+		if a, err := netip.ParseAddr(h); err == nil && a.IsLoopback() {
+			continue
+		}
+		return fmt.Errorf("-database-url: host %q: use a Unix socket directory (host=/var/run/postgresql), 127.0.0.1 or ::1; this benchmark reaches nothing else", h)
+	}
+	return nil
+}
+
+// withDatabase is dbURL naming database name instead.
+func withDatabase(dbURL, name string) (string, error) {
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		return "", err
+	}
+	u.Path, u.RawPath = "/"+name, ""
+	return u.String(), nil
+}
+
+func (p *pgRun) url(name string) string {
+	u, _ := withDatabase(p.adminURL, name) // checked in newPGRun
+	return u
+}
+
+// newPGRun checks the URL and creates the two databases.
+func newPGRun(ctx context.Context, dbURL string) (*pgRun, error) {
+	if err := loopbackOnly(dbURL); err != nil {
+		return nil, err
+	}
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		return nil, fmt.Errorf("-database-url: %w", err)
+	}
+	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
+		return nil, fmt.Errorf("-database-url: want postgres:// or postgresql://")
+	}
+	if strings.Trim(u.Path, "/") == "" { // no database named: connect to the usual maintenance one
+		u.Path = "/postgres"
+	}
+	stamp := time.Now().UTC().Format("20060102_150405") + "_" + strconv.Itoa(os.Getpid())
+	p := &pgRun{adminURL: u.String(), service: "datahub_load_" + stamp, raw: "datahub_load_" + stamp + "_raw"}
+	db, err := sql.Open("pgx", p.adminURL)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	for _, name := range []string{p.service, p.raw} {
+		if _, err := db.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+			p.drop()
+			return nil, fmt.Errorf("create database %s: %w", name, err)
+		}
+		p.created = append(p.created, name)
+	}
+	var version, fsync, syncCommit, commitDelay, walSync, shared, fpw string
+	if err := db.QueryRowContext(ctx, `SELECT current_setting('server_version'), current_setting('fsync'),
+		current_setting('synchronous_commit'), current_setting('commit_delay'), current_setting('wal_sync_method'),
+		current_setting('shared_buffers'), current_setting('full_page_writes')`).
+		Scan(&version, &fsync, &syncCommit, &commitDelay, &walSync, &shared, &fpw); err != nil {
+		p.drop()
+		return nil, err
+	}
+	if fsync != "on" || syncCommit != "on" {
+		p.drop()
+		return nil, fmt.Errorf("PostgreSQL has fsync=%s synchronous_commit=%s: commits would not be durable", fsync, syncCommit)
+	}
+	cfg, _ := pgconn.ParseConfig(dbURL)
+	p.facts = append(p.facts,
+		fmt.Sprintf("PostgreSQL %s at %s (fsync=%s, synchronous_commit=%s, commit_delay=%s, wal_sync_method=%s, full_page_writes=%s, shared_buffers=%s)",
+			version, cfg.Host, fsync, syncCommit, commitDelay, walSync, fpw, shared),
+		fmt.Sprintf("fresh databases %s (service) and %s (ceiling), dropped at the end", p.service, p.raw))
+	return p, nil
+}
+
+// drop removes the databases this run created (WITH (FORCE) ends any session left on them).
+func (p *pgRun) drop() {
+	if p == nil || len(p.created) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db, err := sql.Open("pgx", p.adminURL)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "load: drop databases:", err)
+		return
+	}
+	defer db.Close()
+	for _, name := range p.created {
+		if _, err := db.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			fmt.Fprintf(os.Stderr, "load: drop database %s: %v\n", name, err)
+		}
+	}
+	p.created = nil
+}
+
+// pgCPU measures the CPU that PostgreSQL spends for this benchmark: every
+// process named postgres, except the backends of other databases (other users
+// of a shared server).
+type pgCPU struct {
+	db     *sql.DB // a connection to one of this run's databases
+	before map[int]int64
+	t0     time.Time
+}
+
+func (p *pgRun) sampleCPU(db *sql.DB) *pgCPU {
+	if p == nil {
+		return nil
+	}
+	return &pgCPU{db: db, before: postgresTicks(), t0: time.Now()}
+}
+
+// end returns the cores used since the sample began.
+func (s *pgCPU) end(mine ...string) float64 {
+	if s == nil {
+		return 0
+	}
+	after, wall := postgresTicks(), time.Since(s.t0)
+	skip := map[int]bool{}
+	rows, err := s.db.Query(`SELECT pid, datname FROM pg_stat_activity WHERE datname IS NOT NULL`)
+	if err == nil {
+		defer rows.Close()
+		for rows.Next() {
+			var pid int
+			var name string
+			if rows.Scan(&pid, &name) == nil && !slices.Contains(mine, name) {
+				skip[pid] = true
+			}
+		}
+	}
+	var ticks int64
+	for pid, t := range after {
+		if !skip[pid] {
+			ticks += t - s.before[pid]
+		}
+	}
+	return float64(ticks) / userHZ / wall.Seconds()
+}
+
+// postgresTicks is the CPU ticks of every process named "postgres" on this machine, by pid.
+func postgresTicks() map[int]int64 {
+	out := map[int]int64{}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		lp, rp := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+		if lp < 0 || rp < lp || s[lp+1:rp] != "postgres" {
+			continue
+		}
+		if t, err := cpuTicks(pid); err == nil {
+			out[pid] = t
+		}
+	}
+	return out
+}
