@@ -12,14 +12,7 @@ import (
 // A failing write in a group commit undoes its own changes and nobody else's.
 func TestBatchFailureUndoesOnlyTheFailingWrite(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, Config{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := openSQLiteForTest(t)
 	refused := errors.New("refused")
 	const n = 90
 	errs := make([]error, n)
@@ -51,4 +44,19 @@ func TestBatchFailureUndoesOnlyTheFailingWrite(t *testing.T) {
 	if st := db.Stats(); st.Writes < n || st.Commits >= st.Writes {
 		t.Fatalf("stats %+v", st)
 	}
+}
+
+// openSQLiteForTest opens a migrated SQLite store for the package's own tests
+// (storetest serves the external ones; it cannot be imported from here).
+func openSQLiteForTest(t *testing.T) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), Config{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }

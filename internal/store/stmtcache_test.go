@@ -8,14 +8,7 @@ import (
 
 func TestStatementCache(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, Config{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := openSQLiteForTest(t)
 	for i := range 3 {
 		if _, err := db.write.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES ($1, $2)`, fmt.Sprint("k", i), "v"); err != nil {
 			t.Fatal(err)
