@@ -141,15 +141,20 @@ func (q *Queue) Stop(ctx context.Context) error {
 	return nil
 }
 
-// EnqueueFileCheck enqueues a check of the submission's file_url in tx (store.Jobs).
-func (q *Queue) EnqueueFileCheck(ctx context.Context, tx *sql.Tx, submissionID string) (int64, error) {
-	return q.enqueue(ctx, tx, FileCheckArgs{SubmissionID: submissionID})
-}
-
-func (q *Queue) enqueue(ctx context.Context, tx *sql.Tx, args river.JobArgs) (int64, error) {
-	res, err := q.client.InsertTx(ctx, tx, args, nil)
-	if err != nil {
-		return 0, fmt.Errorf("enqueue %s: %w", args.Kind(), err)
+// EnqueueFileChecks enqueues checks of the submissions' file_urls in tx, in
+// one insert for a whole group commit (store.Jobs).
+func (q *Queue) EnqueueFileChecks(ctx context.Context, tx *sql.Tx, submissionIDs []string) ([]int64, error) {
+	params := make([]river.InsertManyParams, len(submissionIDs))
+	for i, id := range submissionIDs {
+		params[i] = river.InsertManyParams{Args: FileCheckArgs{SubmissionID: id}}
 	}
-	return res.Job.ID, nil
+	res, err := q.client.InsertManyTx(ctx, tx, params)
+	if err != nil {
+		return nil, fmt.Errorf("enqueue file checks: %w", err)
+	}
+	ids := make([]int64, len(res))
+	for i, r := range res {
+		ids[i] = r.Job.ID
+	}
+	return ids, nil
 }

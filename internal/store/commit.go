@@ -153,6 +153,10 @@ func (c *committer) runTx(batch []*writeReq, pending []int) (int, error) {
 			return k, err
 		}
 	}
+	if err := t.enqueueDeferred(); err != nil {
+		_ = tx.Rollback()
+		return -1, err
+	}
 	if err := tx.Commit(); err != nil {
 		return -1, fmt.Errorf("commit: %w", err)
 	}

@@ -14,7 +14,9 @@ import (
 // exists if and only if the change that causes it commits. The job queue
 // (internal/jobs) implements it; the store does not know the queue.
 type Jobs interface {
-	EnqueueFileCheck(ctx context.Context, tx *sql.Tx, submissionID string) (jobID int64, err error)
+	// EnqueueFileChecks inserts checks of these submissions' files inside tx,
+	// in one go, and returns their job ids in the same order.
+	EnqueueFileChecks(ctx context.Context, tx *sql.Tx, submissionIDs []string) (jobIDs []int64, err error)
 }
 
 // SetJobs sets the queue that writes enqueue their jobs on. Call it once,
@@ -52,24 +54,43 @@ type FileCheck struct {
 
 // queueFileCheck makes the submission's check pending and enqueues its job in tx.
 func queueFileCheck(tx *Tx, id string) error {
-	now := micros(tx.db.now())
-	var jobID int64
-	if tx.db.jobs != nil {
-		var err error
-		if jobID, err = tx.db.jobs.EnqueueFileCheck(tx.ctx, tx.tx, id); err != nil {
-			return fmt.Errorf("enqueue file check: %w", err)
-		}
-		if _, err := tx.Exec(`INSERT INTO submission_jobs (submission_id, job_id, kind, created_at) VALUES ($1, $2, $3, $4)`,
-			id, jobID, KindFileCheck, now); err != nil {
-			return err
-		}
-	}
-	_, err := tx.Exec(`INSERT INTO file_checks (submission_id, state, requested_at, job_id) VALUES ($1, $2, $3, $4)
+	_, err := tx.Exec(`INSERT INTO file_checks (submission_id, state, requested_at, job_id) VALUES ($1, $2, $3, 0)
 		ON CONFLICT (submission_id) DO UPDATE SET state = excluded.state, requested_at = excluded.requested_at,
 			checked_at = NULL, attempts = 0, http_status = 0, size = 0, content_type = '', sha256 = '', format = '',
 			reason = '', job_id = excluded.job_id`,
-		id, string(CheckPending), now, jobID)
+		id, string(CheckPending), micros(tx.db.now()))
+	if err == nil && tx.db.jobs != nil {
+		tx.fileChecks = append(tx.fileChecks, id) // its job is inserted with the batch's others (enqueueDeferred)
+	}
 	return err
+}
+
+// enqueueDeferred inserts the jobs that the transaction's writes asked for, in
+// one statement for the whole group commit, and links each to its submission.
+// Writers call it after the last write and before COMMIT.
+func (t *Tx) enqueueDeferred() error {
+	if len(t.fileChecks) == 0 {
+		return nil
+	}
+	ids, err := t.db.jobs.EnqueueFileChecks(t.ctx, t.tx, t.fileChecks)
+	if err != nil {
+		return fmt.Errorf("enqueue file checks: %w", err)
+	}
+	if len(ids) != len(t.fileChecks) {
+		return fmt.Errorf("enqueue file checks: %d jobs for %d checks", len(ids), len(t.fileChecks))
+	}
+	now := micros(t.db.now())
+	for i, sub := range t.fileChecks {
+		if _, err := t.Exec(`UPDATE file_checks SET job_id = $2 WHERE submission_id = $1`, sub, ids[i]); err != nil {
+			return err
+		}
+		if _, err := t.Exec(`INSERT INTO submission_jobs (submission_id, job_id, kind, created_at) VALUES ($1, $2, $3, $4)`,
+			sub, ids[i], KindFileCheck, now); err != nil {
+			return err
+		}
+	}
+	t.fileChecks = t.fileChecks[:0]
+	return nil
 }
 
 const fileCheckColumns = `submission_id, state, requested_at, checked_at, attempts, http_status, size,
@@ -125,6 +146,11 @@ func (db *DB) RequestFileCheck(ctx context.Context, submissionID string, deadJob
 	})
 	if err != nil {
 		return nil, false, fmt.Errorf("request file check: %w", err)
+	}
+	if enqueued && db.jobs != nil { // the job id is given just before COMMIT (enqueueDeferred)
+		if err := db.queryRow(ctx, `SELECT job_id FROM file_checks WHERE submission_id = $1`, submissionID).Scan(&c.JobID); err != nil {
+			return nil, false, fmt.Errorf("request file check: %w", err)
+		}
 	}
 	return c, enqueued, nil
 }

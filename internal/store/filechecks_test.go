@@ -20,21 +20,25 @@ type fakeJobs struct {
 	fail error
 }
 
-func (f *fakeJobs) EnqueueFileCheck(_ context.Context, tx *sql.Tx, id string) (int64, error) {
+func (f *fakeJobs) EnqueueFileChecks(_ context.Context, tx *sql.Tx, subs []string) ([]int64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if tx == nil {
-		return 0, errors.New("no transaction")
+		return nil, errors.New("no transaction")
 	}
 	if f.fail != nil {
-		return 0, f.fail
+		return nil, f.fail
 	}
-	f.next++
 	if f.ids == nil {
 		f.ids = map[string][]int64{}
 	}
-	f.ids[id] = append(f.ids[id], f.next)
-	return f.next, nil
+	out := make([]int64, len(subs))
+	for i, id := range subs {
+		f.next++
+		f.ids[id] = append(f.ids[id], f.next)
+		out[i] = f.next
+	}
+	return out, nil
 }
 
 func TestSubmissionStartsPendingFileCheck(t *testing.T) {

@@ -70,8 +70,13 @@ func (w *txWriter) do(ctx context.Context, fn func(*Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	if err := fn(&Tx{db: w.db, tx: tx, ctx: ctx}); err != nil {
+	t := &Tx{db: w.db, tx: tx, ctx: ctx}
+	if err := fn(t); err != nil {
 		_ = tx.Rollback() // fn's error says what went wrong; a connection that cannot roll back is discarded
+		return err
+	}
+	if err := t.enqueueDeferred(); err != nil {
+		_ = tx.Rollback()
 		return err
 	}
 	if err := tx.Commit(); err != nil {
