@@ -143,8 +143,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	srv := &http.Server{
 		Handler:           a.handler,
-		ReadHeaderTimeout: 10 * time.Second, // bodies get their own deadline where they are read (submit)
-		WriteTimeout:      60 * time.Second,
+		// Slow headers and idle connections are bounded here; bodies get their own
+		// deadline where they are read (submit). There is no WriteTimeout: every
+		// response is small enough for the socket's buffer, and a deadline per
+		// request costs each one a timer update.
+		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
