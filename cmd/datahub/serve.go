@@ -142,7 +142,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("listen: %w", err)
 	}
 	srv := &http.Server{
-		Handler:           a.handler,
+		Handler: a.handler,
 		// Slow headers and idle connections are bounded here; bodies get their own
 		// deadline where they are read (submit). There is no WriteTimeout: every
 		// response is small enough for the socket's buffer, and a deadline per
