@@ -17,6 +17,7 @@ import (
 	"github.com/opendata-datahub/datahub/internal/auth"
 	"github.com/opendata-datahub/datahub/internal/opendata"
 	"github.com/opendata-datahub/datahub/internal/store"
+	"github.com/opendata-datahub/datahub/internal/store/storetest"
 )
 
 // env is a whole API on a real SQLite store in a temporary directory.
@@ -40,14 +41,7 @@ func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
 		f(&o)
 	}
 	ctx := context.Background()
-	db, err := store.Open(ctx, store.Config{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.Open(t, storetest.FreshSQLite(t))
 	secret, err := db.Secret(ctx, auth.SecretName)
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/opendata-datahub/datahub/internal/opendata"
 	"github.com/opendata-datahub/datahub/internal/store"
+	"github.com/opendata-datahub/datahub/internal/store/storetest"
 	"github.com/opendata-datahub/datahub/internal/web"
 )
 
@@ -34,16 +35,7 @@ var escaped = map[string]string{
 // openStore opens and migrates a SQLite store in a temporary directory.
 func openStore(t *testing.T) *store.DB {
 	t.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, store.Config{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return db
+	return storetest.Open(t, storetest.FreshSQLite(t))
 }
 
 func fields() opendata.Fields {
