@@ -10,22 +10,14 @@ import (
 	"time"
 
 	"github.com/opendata-datahub/datahub/internal/store"
+	"github.com/opendata-datahub/datahub/internal/store/storetest"
 )
 
 // openStore opens and migrates a SQLite store in dir, closed when the test ends.
 // Two handles on one dir behave as two processes sharing the database.
 func openStore(tb testing.TB, dir string) *store.DB {
 	tb.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, store.Config{DataDir: dir})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		tb.Fatal(err)
-	}
-	return db
+	return storetest.Open(tb, store.Config{DataDir: dir})
 }
 
 // fixture is a keyring on a real SQLite store in a temporary directory.
