@@ -617,21 +617,10 @@ func runRaw(ctx context.Context, bin string, args []string, bodyFile, tag string
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	busy0, _ := machineTicks()
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	waited := make(chan error, 1)
-	go func() { waited <- cmd.Wait() }()
-	var err error
-	select {
-	case err = <-waited:
-	case <-ctx.Done():
-		_ = cmd.Process.Kill()
-		<-waited
+	wall, err := runToEnd(ctx, cmd)
+	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
-	wall := time.Since(start)
 	busy1, _ := machineTicks()
 	if err != nil {
 		return nil, fmt.Errorf("rawinsert: %w\n%s", err, errb.String())

@@ -38,6 +38,25 @@ func command(name string, args ...string) *exec.Cmd {
 	return cmd
 }
 
+// runToEnd runs cmd until it exits, or kills it when ctx ends (returning
+// ctx's error), and reports how long it ran.
+func runToEnd(ctx context.Context, cmd *exec.Cmd) (time.Duration, error) {
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return 0, err
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	select {
+	case err := <-waited:
+		return time.Since(start), err
+	case <-ctx.Done():
+		_ = cmd.Process.Kill()
+		<-waited
+		return time.Since(start), ctx.Err()
+	}
+}
+
 // start runs cmd; its stdout goes to onStdout (one line at a time) and its
 // stderr to a log kept for the report.
 func start(name string, cmd *exec.Cmd, onStdout, onStderr func(string)) (*proc, error) {

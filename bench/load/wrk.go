@@ -115,21 +115,10 @@ func runWrk(ctx context.Context, script, url string, threads, conns int, d time.
 	cmd := command("wrk", argv...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("wrk: %w", err)
-	}
-	waited := make(chan error, 1)
-	go func() { waited <- cmd.Wait() }()
-	var err error
-	select {
-	case err = <-waited:
-	case <-ctx.Done():
-		_ = cmd.Process.Kill()
-		<-waited
+	wall, err := runToEnd(ctx, cmd)
+	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
-	wall := time.Since(start)
 	if err != nil {
 		return nil, fmt.Errorf("wrk: %w\n%s%s", err, out.Bytes(), errb.Bytes())
 	}
