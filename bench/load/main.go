@@ -44,6 +44,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/opendata-datahub/datahub/bench/internal/procstat"
 	_ "modernc.org/sqlite"
 )
 
@@ -189,11 +190,11 @@ func (b *bench) settle(ctx context.Context) {
 		case <-time.After(time.Second):
 		}
 		busy1, _ := machineTicks()
-		if float64(busy1-busy0)/userHZ < busyThreshold {
+		if float64(busy1-busy0)/procstat.UserHZ < busyThreshold {
 			return
 		}
 		if time.Now().After(deadline) {
-			b.progress("the machine is busy (%.2f cores in use by other processes); running anyway", float64(busy1-busy0)/userHZ)
+			b.progress("the machine is busy (%.2f cores in use by other processes); running anyway", float64(busy1-busy0)/procstat.UserHZ)
 			return
 		}
 	}
@@ -649,7 +650,7 @@ func runRaw(ctx context.Context, bin string, args []string, bodyFile, tag string
 		secs = wall.Seconds()
 	}
 	own := (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds() / wall.Seconds()
-	machine := float64(busy1-busy0) / userHZ / wall.Seconds()
+	machine := float64(busy1-busy0) / procstat.UserHZ / wall.Seconds()
 	r := &runResult{raw: true, rate: res.SetsPerSec, p50ms: res.P50ms, p99ms: res.P99ms,
 		requests: res.Sets, targetCPU: own, otherCPU: max(0, machine-own-res.ServerCPU*secs/wall.Seconds()), meanBatch: res.MeanBatch,
 		pgCPU: res.ServerCPU}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx" for database/sql
+	"github.com/opendata-datahub/datahub/bench/internal/procstat"
 )
 
 // pgRun is the PostgreSQL side of a run with -database-url: two fresh
@@ -149,7 +150,7 @@ func (p *pgRun) sampleCPU(db *sql.DB) *pgCPU {
 	if p == nil {
 		return nil
 	}
-	return &pgCPU{db: db, before: postgresTicks(), t0: time.Now()}
+	return &pgCPU{db: db, before: procstat.PostgresTicks(), t0: time.Now()}
 }
 
 // end returns the cores used since the sample began.
@@ -157,7 +158,7 @@ func (s *pgCPU) end(mine ...string) float64 {
 	if s == nil {
 		return 0
 	}
-	after, wall := postgresTicks(), time.Since(s.t0)
+	after, wall := procstat.PostgresTicks(), time.Since(s.t0)
 	skip := map[int]bool{}
 	rows, err := s.db.Query(`SELECT pid, datname FROM pg_stat_activity WHERE datname IS NOT NULL`)
 	if err == nil {
@@ -176,30 +177,5 @@ func (s *pgCPU) end(mine ...string) float64 {
 			ticks += t - s.before[pid]
 		}
 	}
-	return float64(ticks) / userHZ / wall.Seconds()
-}
-
-// postgresTicks is the CPU ticks of every process named "postgres" on this machine, by pid.
-func postgresTicks() map[int]int64 {
-	out := map[int]int64{}
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		lp, rp := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
-		if lp < 0 || rp < lp || s[lp+1:rp] != "postgres" {
-			continue
-		}
-		if t, err := cpuTicks(pid); err == nil {
-			out[pid] = t
-		}
-	}
-	return out
+	return float64(ticks) / procstat.UserHZ / wall.Seconds()
 }

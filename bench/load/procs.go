@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,6 +16,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/opendata-datahub/datahub/bench/internal/procstat"
 )
 
 // proc is a child process that must not outlive the benchmark.
@@ -299,22 +300,6 @@ func waitLine(ctx context.Context, p *proc, lines <-chan string, timeout time.Du
 	}
 }
 
-// cpuTicks is a process's user+system CPU in clock ticks (USER_HZ, 100 on Linux).
-func cpuTicks(pid int) (int64, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, err
-	}
-	// The command name may hold spaces: fields start after the last ')'.
-	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
-	if len(f) < 13 {
-		return 0, errors.New("short /proc stat")
-	}
-	u, _ := strconv.ParseInt(f[11], 10, 64) // utime, field 14
-	s, _ := strconv.ParseInt(f[12], 10, 64) // stime, field 15
-	return u + s, nil
-}
-
 // machineTicks is all CPUs' busy and total ticks since boot, from /proc/stat.
 func machineTicks() (busy, total int64) {
 	b, err := os.ReadFile("/proc/stat")
@@ -331,8 +316,6 @@ func machineTicks() (busy, total int64) {
 	}
 	return busy, total
 }
-
-const userHZ = 100
 
 // writtenBytes is what a process has handed to write(2) so far (wchar in /proc/PID/io).
 func writtenBytes(pid int) int64 {
@@ -358,7 +341,7 @@ type cpuSample struct {
 
 func sampleCPU(pid int) *cpuSample {
 	s := &cpuSample{pid: pid, t0: time.Now()}
-	s.proc0, _ = cpuTicks(pid)
+	s.proc0, _ = procstat.Ticks(pid)
 	s.busy0, s.total0 = machineTicks()
 	return s
 }
@@ -366,9 +349,9 @@ func sampleCPU(pid int) *cpuSample {
 // end returns the cores the target used and the cores the whole machine used.
 func (s *cpuSample) end() (target, machine float64) {
 	secs := time.Since(s.t0).Seconds()
-	p, _ := cpuTicks(s.pid)
+	p, _ := procstat.Ticks(s.pid)
 	busy, _ := machineTicks()
-	return float64(p-s.proc0) / userHZ / secs, float64(busy-s.busy0) / userHZ / secs
+	return float64(p-s.proc0) / procstat.UserHZ / secs, float64(busy-s.busy0) / procstat.UserHZ / secs
 }
 
 // cores is the CPU a finished child used, in cores over wall.

@@ -77,6 +77,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "modernc.org/sqlite"
 
+	"github.com/opendata-datahub/datahub/bench/internal/procstat"
 	"github.com/opendata-datahub/datahub/internal/jobs"
 	"github.com/opendata-datahub/datahub/internal/opendata"
 	"github.com/opendata-datahub/datahub/internal/store"
@@ -611,7 +612,7 @@ func runPostgres(dbURL, bodyFile, tag string, duration time.Duration, workers in
 	res.Settings = fmt.Sprintf("PostgreSQL %s, fsync=%s synchronous_commit=%s", version, fsync, syncCommit)
 
 	wchar0, syscw0 := procIO()
-	pg0 := postgresTicks()
+	pg0 := procstat.PostgresTicks()
 	var commits, notified atomic.Int64
 	var lastCommit atomic.Int64 // ns since start
 	var lastNotify atomic.Int64 // ns since start, of the last insert notification
@@ -657,7 +658,7 @@ func runPostgres(dbURL, bodyFile, tag string, duration time.Duration, workers in
 	wg.Wait()
 	// Read the server's CPU before the connections close and their backends exit,
 	// leaving out the backends of other databases (other users of this server).
-	pg1, wall := postgresTicks(), time.Since(start)
+	pg1, wall := procstat.PostgresTicks(), time.Since(start)
 	others, err := otherBackends(ctx, conns[0])
 	if err != nil {
 		return nil, err
@@ -748,35 +749,6 @@ func loopbackOnly(dbURL string) error {
 		return fmt.Errorf("database host %q: use a Unix socket directory, 127.0.0.1 or ::1 (nothing else is reached from here)", h)
 	}
 	return nil
-}
-
-// postgresTicks is the CPU ticks of every process named "postgres" on this machine, by pid.
-func postgresTicks() map[int]int64 {
-	out := map[int]int64{}
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		lp, rp := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
-		if lp < 0 || rp < lp || s[lp+1:rp] != "postgres" {
-			continue
-		}
-		f := strings.Fields(s[rp+1:])
-		if len(f) < 13 {
-			continue
-		}
-		u, _ := strconv.ParseInt(f[11], 10, 64)
-		st, _ := strconv.ParseInt(f[12], 10, 64)
-		out[pid] = u + st
-	}
-	return out
 }
 
 // otherBackends is the server's processes that work for other databases.
