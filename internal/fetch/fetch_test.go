@@ -142,7 +142,7 @@ func TestCheckFollowsFiveRedirects(t *testing.T) {
 	if res.State != Passed || res.Format != "CSV" || res.Size != 8 {
 		t.Fatalf("got %+v, want passed CSV of 8 bytes", res)
 	}
-	if n := len(rec.addrs()); n != 6 {
+	if n := len(rec.Addrs()); n != 6 {
 		t.Errorf("dialled %d times, want 6 (no keep-alive across hops)", n)
 	}
 }

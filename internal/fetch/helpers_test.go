@@ -7,36 +7,12 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/opendata-datahub/datahub/internal/fetch/fetchtest"
 )
-
-// recorder is the tests' DialContext: it records every address the client asks for and
-// connects only to loopback, so no test can send traffic anywhere else.
-type recorder struct {
-	mu     sync.Mutex
-	dialed []string
-}
-
-func (r *recorder) dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	r.mu.Lock()
-	r.dialed = append(r.dialed, addr)
-	r.mu.Unlock()
-	ap, err := netip.ParseAddrPort(addr)
-	if err != nil || !ap.Addr().Unmap().IsLoopback() {
-		return nil, fmt.Errorf("test dialer: not dialling non-loopback %s", addr)
-	}
-	var d net.Dialer
-	return d.DialContext(ctx, network, addr)
-}
-
-func (r *recorder) addrs() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Clone(r.dialed)
-}
 
 // fakeResolver answers from a table and never asks real DNS. A host with several answers
 // gives the next one on each lookup, to play DNS rebinding.
@@ -78,13 +54,13 @@ func testResolver() *fakeResolver {
 }
 
 // newTestClient returns a client whose every lookup and dial goes through the fakes.
-func newTestClient(t *testing.T, cfg Config) (*Client, *recorder) {
+func newTestClient(t *testing.T, cfg Config) (*Client, *fetchtest.Dialer) {
 	t.Helper()
-	rec := &recorder{}
+	rec := &fetchtest.Dialer{}
 	if cfg.Resolver == nil {
 		cfg.Resolver = testResolver()
 	}
-	cfg.DialContext = rec.dial
+	cfg.DialContext = rec.Dial
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = 2 * time.Second
 	}

@@ -44,7 +44,7 @@ func TestCheckRefusesSpecialAddresses(t *testing.T) {
 			if strings.Contains(res.Reason, "secret") {
 				t.Errorf("reason leaks the password: %q", res.Reason)
 			}
-			if got := rec.addrs(); len(got) != 0 {
+			if got := rec.Addrs(); len(got) != 0 {
 				t.Errorf("dialled %v for a refused address", got)
 			}
 		})
@@ -75,7 +75,7 @@ func TestCheckRefusesRedirectTargets(t *testing.T) {
 			if res.State != Refused || !strings.Contains(res.Reason, tt.reason) {
 				t.Fatalf("got %+v, want refused with reason ~ %q", res, tt.reason)
 			}
-			got := rec.addrs()
+			got := rec.Addrs()
 			if len(got) != 1 || got[0] != srv.Listener.Addr().String() {
 				t.Errorf("dialled %v, want only the first hop %s", got, srv.Listener.Addr())
 			}
@@ -106,7 +106,7 @@ func TestCheckDNSRebinding(t *testing.T) {
 	if res.State != Refused || !strings.Contains(res.Reason, `address 10.0.0.1 of host "rebind.example"`) {
 		t.Fatalf("got %+v, want refused for the rebound address", res)
 	}
-	if got := rec.addrs(); len(got) != 1 || !strings.HasPrefix(got[0], "127.0.0.1:") {
+	if got := rec.Addrs(); len(got) != 1 || !strings.HasPrefix(got[0], "127.0.0.1:") {
 		t.Errorf("dialled %v, want only 127.0.0.1", got)
 	}
 }
@@ -119,7 +119,7 @@ func TestCheckAllowOpensRange(t *testing.T) {
 	if res.State != Failed || !res.Retryable || !strings.Contains(res.Reason, `could not connect to host "internal.example"`) {
 		t.Fatalf("got %+v, want a connection failure", res)
 	}
-	if got := rec.addrs(); len(got) != 1 || got[0] != "10.0.0.1:80" {
+	if got := rec.Addrs(); len(got) != 1 || got[0] != "10.0.0.1:80" {
 		t.Errorf("dialled %v, want [10.0.0.1:80] (recorded, not connected)", got)
 	}
 }
@@ -130,7 +130,7 @@ func TestCheckUnknownHost(t *testing.T) {
 	if res.State != Failed || res.Retryable || !strings.Contains(res.Reason, `"nowhere.example" does not exist`) {
 		t.Fatalf("got %+v, want failed, not retryable", res)
 	}
-	if got := rec.addrs(); len(got) != 0 {
+	if got := rec.Addrs(); len(got) != 0 {
 		t.Errorf("dialled %v", got)
 	}
 }

@@ -4,56 +4,29 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/opendata-datahub/datahub/internal/fetch"
+	"github.com/opendata-datahub/datahub/internal/fetch/fetchtest"
 	"github.com/opendata-datahub/datahub/internal/jobs"
 	"github.com/opendata-datahub/datahub/internal/opendata"
 	"github.com/opendata-datahub/datahub/internal/store"
 	"github.com/opendata-datahub/datahub/internal/store/storetest"
 )
 
-// loopbackDialer records every address the fetcher dials and connects only to
-// loopback, so no test can send a packet anywhere else.
-type loopbackDialer struct {
-	mu     sync.Mutex
-	dialed []string
-}
-
-func (d *loopbackDialer) dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	d.mu.Lock()
-	d.dialed = append(d.dialed, addr)
-	d.mu.Unlock()
-	if ap, err := netip.ParseAddrPort(addr); err != nil || !ap.Addr().Unmap().IsLoopback() {
-		return nil, fmt.Errorf("test dialer: not dialling non-loopback %s", addr)
-	}
-	var nd net.Dialer
-	return nd.DialContext(ctx, network, addr)
-}
-
-func (d *loopbackDialer) count() int {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return len(d.dialed)
-}
-
 // queueEnv is a migrated store with a started queue whose file checks retry
 // after 10 ms instead of seconds.
 type queueEnv struct {
 	db     *store.DB
 	queue  *jobs.Queue
-	dialer *loopbackDialer
+	dialer *fetchtest.Dialer
 }
 
 func newQueueEnv(t *testing.T, cfg store.Config) *queueEnv {
@@ -66,7 +39,7 @@ func newQueueEnv(t *testing.T, cfg store.Config) *queueEnv {
 	if err := jobs.Migrate(ctx, db); err != nil { // a second run finds nothing to do
 		t.Fatal(err)
 	}
-	e := &queueEnv{db: db, dialer: &loopbackDialer{}}
+	e := &queueEnv{db: db, dialer: &fetchtest.Dialer{}}
 	e.queue = e.start(t)
 	return e
 }
@@ -74,7 +47,7 @@ func newQueueEnv(t *testing.T, cfg store.Config) *queueEnv {
 // start starts another queue on the env's database, stopped when the test ends.
 func (e *queueEnv) start(t *testing.T) *jobs.Queue {
 	t.Helper()
-	client := fetch.New(fetch.Config{Policy: fetch.Policy{AllowPrivate: true}, DialContext: e.dialer.dial,
+	client := fetch.New(fetch.Config{Policy: fetch.Policy{AllowPrivate: true}, DialContext: e.dialer.Dial,
 		ConnectTimeout: 2 * time.Second, HeaderTimeout: 5 * time.Second, TotalTimeout: 20 * time.Second})
 	q, err := jobs.New(e.db, jobs.Config{
 		Fetch: client, FetchTimeout: 20 * time.Second, Workers: 4,
@@ -227,20 +200,20 @@ func TestFileCheckJobs(t *testing.T) {
 			if c.State != store.CheckRefused || c.Attempts != 1 || c.CheckedAt == nil || c.Reason == "" {
 				t.Fatalf("check %+v", c)
 			}
-			for _, a := range e.dialer.dialed {
+			for _, a := range e.dialer.Addrs() {
 				if strings.HasPrefix(a, "169.254.") {
 					t.Fatalf("dialled %s", a)
 				}
 			}
 		})
 		t.Run("a re-check runs again", func(t *testing.T) {
-			before := e.dialer.count()
+			before := len(e.dialer.Addrs())
 			c, enqueued, err := e.db.RequestFileCheck(context.Background(), "csv", nil)
 			if err != nil || !enqueued || c.State != store.CheckPending {
 				t.Fatalf("request: %+v %v %v", c, enqueued, err)
 			}
-			if c := e.finished(t, "csv"); c.State != store.CheckPassed || e.dialer.count() != before+1 {
-				t.Fatalf("re-check %+v, %d dials", c, e.dialer.count()-before)
+			if c := e.finished(t, "csv"); c.State != store.CheckPassed || len(e.dialer.Addrs()) != before+1 {
+				t.Fatalf("re-check %+v, %d dials", c, len(e.dialer.Addrs())-before)
 			}
 			ids, _ := e.db.SubmissionJobIDs(context.Background(), "csv", 10)
 			if j := e.jobOf(t, "csv"); len(ids) != 2 || j.ID != ids[0] || j.State != "completed" {
