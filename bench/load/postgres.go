@@ -1,10 +1,11 @@
 package main
 
 import (
+	"github.com/opendata-datahub/datahub/bench/internal/loopback"
+
 	"context"
 	"database/sql"
 	"fmt"
-	"net/netip"
 	"net/url"
 	"os"
 	"slices"
@@ -28,30 +29,6 @@ type pgRun struct {
 	facts    []string
 }
 
-// loopbackOnly refuses a PostgreSQL URL that would reach beyond this machine:
-// every host (fallbacks included) must be a Unix socket directory or a
-// loopback IP literal, so that no name is looked up and no packet leaves.
-func loopbackOnly(dbURL string) error {
-	cfg, err := pgconn.ParseConfig(dbURL)
-	if err != nil {
-		return fmt.Errorf("-database-url: %w", err)
-	}
-	hosts := []string{cfg.Host}
-	for _, f := range cfg.Fallbacks {
-		hosts = append(hosts, f.Host)
-	}
-	for _, h := range hosts {
-		if strings.HasPrefix(h, "/") {
-			continue
-		}
-		if a, err := netip.ParseAddr(h); err == nil && a.IsLoopback() {
-			continue
-		}
-		return fmt.Errorf("-database-url: host %q: use a Unix socket directory (host=/var/run/postgresql), 127.0.0.1 or ::1; this benchmark reaches nothing else", h)
-	}
-	return nil
-}
-
 // withDatabase is dbURL naming database name instead.
 func withDatabase(dbURL, name string) (string, error) {
 	u, err := url.Parse(dbURL)
@@ -69,7 +46,7 @@ func (p *pgRun) url(name string) string {
 
 // newPGRun checks the URL and creates the two databases.
 func newPGRun(ctx context.Context, dbURL string) (*pgRun, error) {
-	if err := loopbackOnly(dbURL); err != nil {
+	if err := loopback.DatabaseURL(dbURL); err != nil {
 		return nil, err
 	}
 	u, err := url.Parse(dbURL)
