@@ -84,7 +84,7 @@ func (s *Server) checkFile(w http.ResponseWriter, r *http.Request, cl *auth.Clie
 	sub, err := s.db.Submission(ctx, r.PathValue("id"))
 	switch {
 	case opendata.ErrorCode(err) == opendata.ENOTFOUND || (err == nil && sub.Project != cl.Project):
-		s.problem(w, r, http.StatusNotFound, "not_found", nil)
+		writeProblem(w, r, http.StatusNotFound, "not_found", nil)
 		return
 	case err != nil:
 		s.serverError(w, r, err)

@@ -64,11 +64,6 @@ func sendProblem(w http.ResponseWriter, p *Problem) {
 	writeBody(w, p.Status, contentProblem, body)
 }
 
-// problem sends a problem (a method on Server so handlers read alike).
-func (s *Server) problem(w http.ResponseWriter, r *http.Request, status int, code string, args []string) {
-	writeProblem(w, r, status, code, args)
-}
-
 // fieldProblems renders validation problems in the reader's language.
 func fieldProblems(lang i18n.Lang, errs []opendata.FieldError) []FieldProblem {
 	out := make([]FieldProblem, len(errs))

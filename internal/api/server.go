@@ -105,7 +105,7 @@ func (s *Server) Register(mux Router) {
 		mux.HandleFunc(path, s.authed(methodNotAllowed(allow)))
 	}
 	mux.HandleFunc("/api/", s.authed(func(w http.ResponseWriter, r *http.Request, _ *auth.Client) {
-		s.problem(w, r, http.StatusNotFound, "not_found", nil)
+		writeProblem(w, r, http.StatusNotFound, "not_found", nil)
 	}))
 }
 

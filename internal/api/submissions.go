@@ -50,7 +50,7 @@ func (s *Server) getSubmission(w http.ResponseWriter, r *http.Request, c *auth.C
 	sub, err := s.db.Submission(r.Context(), r.PathValue("id"))
 	switch {
 	case opendata.ErrorCode(err) == opendata.ENOTFOUND || (err == nil && sub.Project != c.Project):
-		s.problem(w, r, http.StatusNotFound, "not_found", nil)
+		writeProblem(w, r, http.StatusNotFound, "not_found", nil)
 	case err != nil:
 		s.serverError(w, r, err)
 	default:

@@ -33,7 +33,7 @@ type submitted struct {
 func (s *Server) submit(w http.ResponseWriter, r *http.Request, c *auth.Client) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-			s.problem(w, r, http.StatusUnsupportedMediaType, "media_type", nil)
+			writeProblem(w, r, http.StatusUnsupportedMediaType, "media_type", nil)
 			return
 		}
 	}
@@ -43,7 +43,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, c *auth.Client) 
 	}
 	idem, ok := idempotencyKey(r.Header)
 	if !ok {
-		s.problem(w, r, http.StatusBadRequest, "idem_bad", nil)
+		writeProblem(w, r, http.StatusBadRequest, "idem_bad", nil)
 		return
 	}
 	if idem == "" {
@@ -53,7 +53,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, c *auth.Client) 
 	}
 	slot := c.Prefix + "\x00" + idem
 	if _, busy := s.inflight.LoadOrStore(slot, struct{}{}); busy {
-		s.problem(w, r, http.StatusConflict, "idem_running", nil)
+		writeProblem(w, r, http.StatusConflict, "idem_running", nil)
 		return
 	}
 	defer s.inflight.Delete(slot)
@@ -108,7 +108,7 @@ func contentTypeFor(status int) string {
 // body, 422 for another body.
 func (s *Server) replay(w http.ResponseWriter, r *http.Request, prev *store.IdempotentResponse, sum []byte) {
 	if !bytes.Equal(prev.BodySHA256, sum) {
-		s.problem(w, r, http.StatusUnprocessableEntity, "idem_mismatch", nil)
+		writeProblem(w, r, http.StatusUnprocessableEntity, "idem_mismatch", nil)
 		return
 	}
 	s.metrics.submissions.WithLabelValues("replayed").Inc()
@@ -125,7 +125,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool)
 	limit := s.cfg.MaxBodyBytes
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(bodyReadTimeout)) // unsupported only in tests' recorders
 	tooLarge := func() ([]byte, bool) {
-		s.problem(w, r, http.StatusRequestEntityTooLarge, "too_large", []string{"limit", strconv.FormatInt(limit, 10)})
+		writeProblem(w, r, http.StatusRequestEntityTooLarge, "too_large", []string{"limit", strconv.FormatInt(limit, 10)})
 		return nil, false
 	}
 	if r.ContentLength > limit {
@@ -142,7 +142,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool)
 	case errors.As(err, &tooBig):
 		return tooLarge()
 	case err != nil && !errors.Is(err, io.EOF):
-		s.problem(w, r, http.StatusBadRequest, "bad_body", nil)
+		writeProblem(w, r, http.StatusBadRequest, "bad_body", nil)
 		return nil, false
 	}
 	return buf.Bytes(), true
@@ -183,7 +183,7 @@ func (s *Server) createSubmission(r *http.Request, c *auth.Client, body []byte, 
 	if len(errs) > 0 {
 		var dup *store.DuplicateError
 		if fileID, ok := raw[opendata.FieldFileID]; ok && !hasFieldError(errs, opendata.FieldFileID) {
-			id, err := s.db.SubmissionIDByFileID(r.Context(), c.Project, trimmed(fileID.Str))
+			id, err := s.db.SubmissionIDByFileID(r.Context(), c.Project, strings.TrimSpace(fileID.Str))
 			if err != nil {
 				return 0, nil, err
 			}
@@ -257,5 +257,3 @@ func hasFieldError(errs []opendata.FieldError, field string) bool {
 	}
 	return false
 }
-
-func trimmed(s string) string { return strings.TrimSpace(s) }
