@@ -98,3 +98,16 @@ func Keys(lang Lang) []string {
 }
 
 var catalogs = map[Lang]map[string]string{EN: english, FR: french}
+
+// extend adds the keys of one area's catalogue (a pair of files such as
+// signin_en.go and signin_fr.go) to lang's, from an init function. A key
+// defined twice is a programming error.
+func extend(lang Lang, keys map[string]string) {
+	c := catalogs[lang]
+	for k, v := range keys {
+		if _, dup := c[k]; dup {
+			panic("i18n: key " + k + " is defined twice in " + string(lang))
+		}
+		c[k] = v
+	}
+}
