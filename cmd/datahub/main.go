@@ -23,6 +23,9 @@ Usage:
   datahub keys create --project P --client NAME --contact EMAIL [--expires 90d]
   datahub keys list                           list API keys (never the keys themselves)
   datahub keys revoke KEY-OR-PREFIX           revoke a key at once
+  datahub users grant admin|approver EMAIL [--project P]   give a role in the web UI
+  datahub users revoke admin|approver EMAIL [--project P]  take it away
+  datahub users list                          list who holds which role
   datahub jobs list [--state S,...]           background jobs queued, running, retrying or failed
   datahub vocabulary show [--json]            print the choice lists
 
@@ -64,6 +67,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runMigrate(ctx, rest, stdout, stderr)
 	case "keys":
 		return runKeys(ctx, rest, stdout, stderr)
+	case "users":
+		return runUsers(ctx, args[1:], stdout, stderr)
 	case "jobs":
 		return runJobs(ctx, rest, stdout, stderr)
 	case "vocabulary":
@@ -72,7 +77,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	return usageError{fmt.Sprintf("unknown command %q (try: serve, migrate, keys, jobs, vocabulary)", cmd)}
+	return usageError{fmt.Sprintf("unknown command %q (try: serve, migrate, keys, users, jobs, vocabulary)", cmd)}
 }
 
 // parseFlags parses args, then fills every flag not given on the command line
