@@ -9,8 +9,8 @@
 //  1. an args type with Kind() and, for its own retries, InsertOpts();
 //  2. a worker for it, in its own file like filecheck.go;
 //  3. one river.AddWorker line in register, below;
-//  4. for work the store causes, an Enqueue method here (one line, calling
-//     enqueue) named in store.Jobs, and a call in the store's transaction.
+//  4. for work the store causes, a case in Enqueue below turning a store.Job
+//     into its args, and a call in the store's transaction that asks for it.
 package jobs
 
 import (
@@ -24,12 +24,15 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/opendata-datahub/datahub/internal/fetch"
+	"github.com/opendata-datahub/datahub/internal/mail"
 	"github.com/opendata-datahub/datahub/internal/store"
 )
 
 // Config sets up a Queue that runs jobs. Zero fields take the defaults noted.
 type Config struct {
 	Fetch        *fetch.Client // checks file URLs; required
+	Mailer       mail.Mailer   // sends the workflow's notices; required
+	PublicURL    string        // the service's public base URL, for the links in notices
 	FetchTimeout time.Duration // the fetcher's total time limit (default 15m); a job may run a minute longer
 	Workers      int           // jobs run at once by this replica (default 4)
 	// RescueAfter is how long a job may run before it is taken to be lost with
@@ -51,12 +54,16 @@ type Queue struct {
 // register adds every job kind's worker. This is the one place a kind is registered.
 func register(w *river.Workers, db *store.DB, cfg Config) {
 	river.AddWorker(w, newFileCheckWorker(db, cfg))
+	river.AddWorker(w, newNotifyWorker(db, cfg))
 }
 
 // New returns a queue that runs jobs on cfg.Workers workers once started.
 func New(db *store.DB, cfg Config) (*Queue, error) {
 	if cfg.Fetch == nil {
 		return nil, errors.New("jobs: no fetch client")
+	}
+	if cfg.Mailer == nil {
+		return nil, errors.New("jobs: no mailer")
 	}
 	if cfg.FetchTimeout <= 0 {
 		cfg.FetchTimeout = 15 * time.Minute
@@ -141,16 +148,23 @@ func (q *Queue) Stop(ctx context.Context) error {
 	return nil
 }
 
-// EnqueueFileChecks enqueues checks of the submissions' file_urls in tx, in
-// one insert for a whole group commit (store.Jobs).
-func (q *Queue) EnqueueFileChecks(ctx context.Context, tx *sql.Tx, submissionIDs []string) ([]int64, error) {
-	params := make([]river.InsertManyParams, len(submissionIDs))
-	for i, id := range submissionIDs {
-		params[i] = river.InsertManyParams{Args: FileCheckArgs{SubmissionID: id}}
+// Enqueue inserts the jobs a store transaction asked for in tx, in one insert
+// for a whole group commit (store.Jobs).
+func (q *Queue) Enqueue(ctx context.Context, tx *sql.Tx, jobs []store.Job) ([]int64, error) {
+	params := make([]river.InsertManyParams, len(jobs))
+	for i, j := range jobs {
+		switch j.Kind {
+		case store.KindFileCheck:
+			params[i] = river.InsertManyParams{Args: FileCheckArgs{SubmissionID: j.SubmissionID}}
+		case store.KindNotify:
+			params[i] = river.InsertManyParams{Args: NotifyArgs{SubmissionID: j.SubmissionID, Event: j.Event, Reason: j.Reason}}
+		default:
+			return nil, fmt.Errorf("enqueue: unknown job kind %q", j.Kind)
+		}
 	}
 	res, err := q.client.InsertManyTx(ctx, tx, params)
 	if err != nil {
-		return nil, fmt.Errorf("enqueue file checks: %w", err)
+		return nil, fmt.Errorf("enqueue: %w", err)
 	}
 	ids := make([]int64, len(res))
 	for i, r := range res {

@@ -16,20 +16,29 @@ import (
 	"github.com/opendata-datahub/datahub/internal/fetch"
 	"github.com/opendata-datahub/datahub/internal/fetch/fetchtest"
 	"github.com/opendata-datahub/datahub/internal/jobs"
+	"github.com/opendata-datahub/datahub/internal/mail"
 	"github.com/opendata-datahub/datahub/internal/opendata"
 	"github.com/opendata-datahub/datahub/internal/store"
 	"github.com/opendata-datahub/datahub/internal/store/storetest"
 )
 
 // queueEnv is a migrated store with a started queue whose file checks retry
-// after 10 ms instead of seconds.
+// after 10 ms instead of seconds and whose notices land in an outbox folder.
 type queueEnv struct {
 	db     *store.DB
 	queue  *jobs.Queue
 	dialer *fetchtest.Dialer
+	outbox string      // where the notices land
+	mailer mail.Mailer // sends them: the outbox, or a wrapper around it
 }
 
 func newQueueEnv(t *testing.T, cfg store.Config) *queueEnv {
+	t.Helper()
+	return newQueueEnvWith(t, cfg, nil)
+}
+
+// newQueueEnvWith is newQueueEnv with a mailer wrapping the outbox, nil for the outbox itself.
+func newQueueEnvWith(t *testing.T, cfg store.Config, wrap func(mail.Mailer) mail.Mailer) *queueEnv {
 	t.Helper()
 	ctx := context.Background()
 	db := storetest.Open(t, cfg)
@@ -39,7 +48,15 @@ func newQueueEnv(t *testing.T, cfg store.Config) *queueEnv {
 	if err := jobs.Migrate(ctx, db); err != nil { // a second run finds nothing to do
 		t.Fatal(err)
 	}
-	e := &queueEnv{db: db, dialer: &fetchtest.Dialer{}}
+	e := &queueEnv{db: db, dialer: &fetchtest.Dialer{}, outbox: t.TempDir()}
+	outbox, err := mail.NewOutbox(e.outbox, "DataHub <datahub@example.gc.ca>", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.mailer = outbox
+	if wrap != nil {
+		e.mailer = wrap(outbox)
+	}
 	e.queue = e.start(t)
 	return e
 }
@@ -50,7 +67,7 @@ func (e *queueEnv) start(t *testing.T) *jobs.Queue {
 	client := fetch.New(fetch.Config{Policy: fetch.Policy{AllowPrivate: true}, DialContext: e.dialer.Dial,
 		ConnectTimeout: 2 * time.Second, HeaderTimeout: 5 * time.Second, TotalTimeout: 20 * time.Second})
 	q, err := jobs.New(e.db, jobs.Config{
-		Fetch: client, FetchTimeout: 20 * time.Second, Workers: 4,
+		Fetch: client, FetchTimeout: 20 * time.Second, Workers: 4, Mailer: e.mailer, PublicURL: testPublicURL,
 		RetryDelay:   func(int) time.Duration { return 10 * time.Millisecond },
 		PollInterval: 100 * time.Millisecond,
 		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -103,25 +120,41 @@ func (e *queueEnv) finished(t *testing.T, id string) *store.FileCheck {
 	}
 }
 
-// jobOf returns the submission's newest job once River has recorded its end.
+// jobOf returns the submission's newest file check job once River has recorded its end.
 func (e *queueEnv) jobOf(t *testing.T, id string) jobs.Status {
 	t.Helper()
-	ctx := context.Background()
-	ids, err := e.db.SubmissionJobIDs(ctx, id, 1)
-	if err != nil || len(ids) != 1 {
-		t.Fatalf("job ids %v %v", ids, err)
-	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		st, err := e.queue.Statuses(ctx, ids)
-		if err != nil || len(st) != 1 {
-			t.Fatalf("statuses %v %v", st, err)
+		st := e.jobsOf(t, id, store.KindFileCheck)
+		if len(st) == 0 {
+			t.Fatalf("no file check job for %s", id)
 		}
 		if !st[0].Live() || time.Now().After(deadline) {
 			return st[0]
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// jobsOf returns the submission's jobs of one kind, newest first.
+func (e *queueEnv) jobsOf(t *testing.T, id, kind string) []jobs.Status {
+	t.Helper()
+	ctx := context.Background()
+	ids, err := e.db.SubmissionJobIDs(ctx, id, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := e.queue.Statuses(ctx, ids)
+	if err != nil || len(all) != len(ids) {
+		t.Fatalf("statuses of %v: %v %v", ids, all, err)
+	}
+	var out []jobs.Status
+	for _, st := range all {
+		if st.Kind == kind {
+			out = append(out, st)
+		}
+	}
+	return out
 }
 
 const csvBody = "plot,species,height\n1,Picea glauca,12.5\n2,Abies balsamea,9.1\n"
@@ -215,15 +248,21 @@ func TestFileCheckJobs(t *testing.T) {
 			if c := e.finished(t, "csv"); c.State != store.CheckPassed || len(e.dialer.Addrs()) != before+1 {
 				t.Fatalf("re-check %+v, %d dials", c, len(e.dialer.Addrs())-before)
 			}
-			ids, _ := e.db.SubmissionJobIDs(context.Background(), "csv", 10)
-			if j := e.jobOf(t, "csv"); len(ids) != 2 || j.ID != ids[0] || j.State != "completed" {
-				t.Fatalf("jobs %v, newest %+v", ids, j)
+			checks := e.jobsOf(t, "csv", store.KindFileCheck)
+			if j := e.jobOf(t, "csv"); len(checks) != 2 || j.ID != checks[0].ID || j.State != "completed" {
+				t.Fatalf("jobs %v, newest %+v", checks, j)
 			}
 		})
 		t.Run("jobs list", func(t *testing.T) {
 			list, err := e.queue.List(context.Background(), []string{"completed"}, 100)
-			if err != nil || len(list) != 6 {
-				t.Fatalf("%d completed jobs, want 6: %v", len(list), err)
+			n := 0
+			for _, j := range list {
+				if j.Kind == store.KindFileCheck {
+					n++
+				}
+			}
+			if err != nil || n != 6 {
+				t.Fatalf("%d completed file checks, want 6: %v", n, err)
 			}
 			if _, err := e.queue.List(context.Background(), []string{"bogus"}, 10); err == nil {
 				t.Fatal("an unknown state was accepted")
@@ -267,10 +306,8 @@ func TestShutdownInterruptsWithoutLosingAnAttempt(t *testing.T) {
 		if err != nil || c.State != store.CheckPending || c.Attempts != 0 {
 			t.Fatalf("after the shutdown: %+v %v", c, err)
 		}
-		ids, _ := e.db.SubmissionJobIDs(context.Background(), "slow", 1)
-		if st, err := e.queue.Statuses(context.Background(), ids); err != nil || len(st) != 1 ||
-			st[0].State != "available" || st[0].Attempt != 0 {
-			t.Fatalf("job after the shutdown: %+v %v", st, err)
+		if st := e.jobsOf(t, "slow", store.KindFileCheck); len(st) != 1 || st[0].State != "available" || st[0].Attempt != 0 {
+			t.Fatalf("job after the shutdown: %+v", st)
 		}
 		stall.Store(false)
 		e.queue = e.start(t)

@@ -14,9 +14,17 @@ import (
 // exists if and only if the change that causes it commits. The job queue
 // (internal/jobs) implements it; the store does not know the queue.
 type Jobs interface {
-	// EnqueueFileChecks inserts checks of these submissions' files inside tx,
-	// in one go, and returns their job ids in the same order.
-	EnqueueFileChecks(ctx context.Context, tx *sql.Tx, submissionIDs []string) (jobIDs []int64, err error)
+	// Enqueue inserts these jobs inside tx, in one go (one call per group
+	// commit), and returns their ids in the same order.
+	Enqueue(ctx context.Context, tx *sql.Tx, jobs []Job) (jobIDs []int64, err error)
+}
+
+// Job is one background job a transaction asks for.
+type Job struct {
+	Kind         string // KindFileCheck or KindNotify
+	SubmissionID string
+	Event        string // KindNotify: what happened, a Notice* event
+	Reason       string // KindNotify: the reason given, if any
 }
 
 // SetJobs sets the queue that writes enqueue their jobs on. Call it once,
@@ -59,8 +67,8 @@ func queueFileCheck(tx *Tx, id string) error {
 			checked_at = NULL, attempts = 0, http_status = 0, size = 0, content_type = '', sha256 = '', format = '',
 			reason = '', job_id = excluded.job_id`,
 		id, string(CheckPending), micros(tx.db.now()))
-	if err == nil && tx.db.jobs != nil {
-		tx.fileChecks = append(tx.fileChecks, id) // its job is inserted with the batch's others (enqueueDeferred)
+	if err == nil && tx.db.jobs != nil { // its job is inserted with the batch's others (enqueueDeferred)
+		tx.jobs = append(tx.jobs, Job{Kind: KindFileCheck, SubmissionID: id})
 	}
 	return err
 }
@@ -69,27 +77,29 @@ func queueFileCheck(tx *Tx, id string) error {
 // one statement for the whole group commit, and links each to its submission.
 // Writers call it after the last write and before COMMIT.
 func (t *Tx) enqueueDeferred() error {
-	if len(t.fileChecks) == 0 {
+	if len(t.jobs) == 0 {
 		return nil
 	}
-	ids, err := t.db.jobs.EnqueueFileChecks(t.ctx, t.tx, t.fileChecks)
+	ids, err := t.db.jobs.Enqueue(t.ctx, t.tx, t.jobs)
 	if err != nil {
-		return fmt.Errorf("enqueue file checks: %w", err)
+		return fmt.Errorf("enqueue jobs: %w", err)
 	}
-	if len(ids) != len(t.fileChecks) {
-		return fmt.Errorf("enqueue file checks: %d jobs for %d checks", len(ids), len(t.fileChecks))
+	if len(ids) != len(t.jobs) {
+		return fmt.Errorf("enqueue jobs: %d ids for %d jobs", len(ids), len(t.jobs))
 	}
 	now := micros(t.db.now())
-	for i, sub := range t.fileChecks {
-		if _, err := t.Exec(`UPDATE file_checks SET job_id = $2 WHERE submission_id = $1`, sub, ids[i]); err != nil {
-			return err
+	for i, j := range t.jobs {
+		if j.Kind == KindFileCheck {
+			if _, err := t.Exec(`UPDATE file_checks SET job_id = $2 WHERE submission_id = $1`, j.SubmissionID, ids[i]); err != nil {
+				return err
+			}
 		}
 		if _, err := t.Exec(`INSERT INTO submission_jobs (submission_id, job_id, kind, created_at) VALUES ($1, $2, $3, $4)`,
-			sub, ids[i], KindFileCheck, now); err != nil {
+			j.SubmissionID, ids[i], j.Kind, now); err != nil {
 			return err
 		}
 	}
-	t.fileChecks = t.fileChecks[:0]
+	t.jobs = t.jobs[:0]
 	return nil
 }
 

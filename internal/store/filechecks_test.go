@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -14,13 +15,15 @@ import (
 
 // fakeJobs hands out job ids and can fail, to see what the store does with both.
 type fakeJobs struct {
-	mu   sync.Mutex
-	next int64
-	ids  map[string][]int64 // submission -> job ids handed out
-	fail error
+	mu      sync.Mutex
+	next    int64
+	calls   int                // Enqueue calls: one per transaction or group commit
+	ids     map[string][]int64 // submission -> file check job ids handed out
+	notices []store.Job        // notify jobs enqueued, in order
+	fail    error
 }
 
-func (f *fakeJobs) EnqueueFileChecks(_ context.Context, tx *sql.Tx, subs []string) ([]int64, error) {
+func (f *fakeJobs) Enqueue(_ context.Context, tx *sql.Tx, jobs []store.Job) ([]int64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if tx == nil {
@@ -32,13 +35,34 @@ func (f *fakeJobs) EnqueueFileChecks(_ context.Context, tx *sql.Tx, subs []strin
 	if f.ids == nil {
 		f.ids = map[string][]int64{}
 	}
-	out := make([]int64, len(subs))
-	for i, id := range subs {
+	f.calls++
+	out := make([]int64, len(jobs))
+	for i, j := range jobs {
 		f.next++
-		f.ids[id] = append(f.ids[id], f.next)
+		switch j.Kind {
+		case store.KindFileCheck:
+			f.ids[j.SubmissionID] = append(f.ids[j.SubmissionID], f.next)
+		case store.KindNotify:
+			f.notices = append(f.notices, j)
+		default:
+			return nil, fmt.Errorf("unknown job kind %q", j.Kind)
+		}
 		out[i] = f.next
 	}
 	return out, nil
+}
+
+// noticesOf returns the notify jobs enqueued for a submission, in order.
+func (f *fakeJobs) noticesOf(id string) []store.Job {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []store.Job
+	for _, j := range f.notices {
+		if j.SubmissionID == id {
+			out = append(out, j)
+		}
+	}
+	return out
 }
 
 func TestSubmissionStartsPendingFileCheck(t *testing.T) {
@@ -57,9 +81,13 @@ func TestSubmissionStartsPendingFileCheck(t *testing.T) {
 		if c.State != store.CheckPending || c.JobID != 1 || c.CheckedAt != nil || c.RequestedAt.IsZero() {
 			t.Fatalf("check %+v", c)
 		}
+		// The contact's notice is enqueued with the check, in the same call.
 		ids, err := db.SubmissionJobIDs(ctx, "id-1", 10)
-		if err != nil || len(ids) != 1 || ids[0] != 1 {
-			t.Fatalf("job ids %v, %v", ids, err)
+		if err != nil || len(ids) != 2 || ids[0] != 2 || ids[1] != 1 || jobs.calls != 1 {
+			t.Fatalf("job ids %v, %v after %d calls", ids, err, jobs.calls)
+		}
+		if n := jobs.noticesOf("id-1"); len(n) != 1 || n[0].Event != store.NoticeReceived {
+			t.Fatalf("notices %+v", n)
 		}
 
 		// A duplicate enqueues nothing that lasts: its savepoint rolls back.
@@ -115,18 +143,18 @@ func TestFileCheckLifecycle(t *testing.T) {
 		}
 		// A re-check starts over with a new job.
 		c, enqueued, err = db.RequestFileCheck(ctx, "id-1", nil)
-		if err != nil || !enqueued || c.State != store.CheckPending || c.JobID != 2 || c.CheckedAt != nil || c.Size != 0 {
+		if err != nil || !enqueued || c.State != store.CheckPending || c.JobID != 3 || c.CheckedAt != nil || c.Size != 0 {
 			t.Fatalf("re-check: %+v %v %v", c, enqueued, err)
 		}
 		// A pending check whose job died is replaced only when the caller names that job.
 		if _, enqueued, _ := db.RequestFileCheck(ctx, "id-1", ptr(int64(1))); enqueued {
 			t.Fatal("replaced a pending check naming another job")
 		}
-		if c, enqueued, _ := db.RequestFileCheck(ctx, "id-1", ptr(int64(2))); !enqueued || c.JobID != 3 {
+		if c, enqueued, _ := db.RequestFileCheck(ctx, "id-1", ptr(int64(3))); !enqueued || c.JobID != 4 {
 			t.Fatalf("dead job not replaced: %+v", c)
 		}
 		ids, err := db.SubmissionJobIDs(ctx, "id-1", 2)
-		if err != nil || len(ids) != 2 || ids[0] != 3 || ids[1] != 2 {
+		if err != nil || len(ids) != 2 || ids[0] != 4 || ids[1] != 3 {
 			t.Fatalf("job ids newest first: %v %v", ids, err)
 		}
 		if _, err := db.FileCheck(ctx, "nope"); opendata.ErrorCode(err) != opendata.ENOTFOUND {

@@ -43,7 +43,7 @@ func openPostgres(ctx context.Context, cfg Config) (*DB, error) {
 			migrationLock:   fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d)`, migrationLockID),
 			forUpdate:       " FOR UPDATE",
 		},
-		read: sqlDB, write: sqlDB, pool: pool, now: time.Now,
+		read: sqlDB, write: sqlDB, pool: pool, now: time.Now, dataDir: cfg.DataDir,
 	}
 	db.writer = &txWriter{db: db}
 	db.epoch = startPGEpoch(ctx, pool)

@@ -58,7 +58,7 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 		name:            "sqlite",
 		migrationsTable: `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`,
 	}
-	db := &DB{dialect: d, read: read, write: write, now: time.Now}
+	db := &DB{dialect: d, read: read, write: write, now: time.Now, dataDir: cfg.DataDir}
 	if err := write.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)

@@ -29,7 +29,8 @@ type DB struct {
 	writer  writer
 	epoch   keyEpoch
 	now     func() time.Time
-	jobs    Jobs // enqueues background work; nil writes the rows but enqueues nothing
+	jobs    Jobs   // enqueues background work; nil writes the rows but enqueues nothing
+	dataDir string // holds uploads; may be empty on PostgreSQL, which then refuses them
 }
 
 // dialect holds what differs between SQLite and PostgreSQL outside the shared queries.

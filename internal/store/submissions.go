@@ -20,9 +20,9 @@ func (e *DuplicateError) Error() string {
 }
 
 // CreateSubmission stores a new submission with its first transition, its
-// pending file check and that check's job and, when given, the idempotent
-// response to replay, all in one durable commit. A file_id the project already
-// used is a *DuplicateError.
+// pending file check and that check's job, the job that emails the contact
+// and, when given, the idempotent response to replay, all in one durable
+// commit. A file_id the project already used is a *DuplicateError.
 func (db *DB) CreateSubmission(ctx context.Context, s *opendata.Submission, replay *IdempotentResponse) error {
 	fields, err := json.Marshal(s.Fields)
 	if err != nil {
@@ -49,6 +49,9 @@ func (db *DB) CreateSubmission(ctx context.Context, s *opendata.Submission, repl
 			}
 		}
 		if err := queueFileCheck(tx, s.ID); err != nil {
+			return err
+		}
+		if err := queueNotice(tx, Notice{SubmissionID: s.ID, Event: NoticeReceived}); err != nil {
 			return err
 		}
 		if replay != nil {

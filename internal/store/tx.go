@@ -8,10 +8,10 @@ import (
 // Tx is a write transaction, or one part of a shared group commit. Its
 // statements are prepared once per connection by the driver (see query).
 type Tx struct {
-	db         *DB
-	tx         *sql.Tx
-	ctx        context.Context
-	fileChecks []string // submissions whose file check job is inserted before COMMIT
+	db   *DB
+	tx   *sql.Tx
+	ctx  context.Context
+	jobs []Job // file checks and notices, inserted together before COMMIT (enqueueDeferred)
 }
 
 // Exec runs a statement in the transaction.

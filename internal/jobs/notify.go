@@ -1,0 +1,169 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/opendata-datahub/datahub/internal/mail"
+	"github.com/opendata-datahub/datahub/internal/opendata"
+	"github.com/opendata-datahub/datahub/internal/store"
+)
+
+// NotifyArgs asks for the email that tells people about a step of a
+// submission's workflow (store.Notice).
+type NotifyArgs struct {
+	SubmissionID string `json:"submission_id"`
+	Event        string `json:"event"`
+	Reason       string `json:"reason,omitempty"`
+}
+
+// Kind names the job kind.
+func (NotifyArgs) Kind() string { return store.KindNotify }
+
+// NotifyAttempts is how many times a notice is tried while the mail server
+// fails; River's backoff spaces them over about twenty minutes.
+const NotifyAttempts = 6
+
+// InsertOpts gives notices their own retry budget.
+func (NotifyArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: NotifyAttempts} }
+
+// notifyTimeout bounds one attempt to send; a slow mail server is tried again later.
+const notifyTimeout = 2 * time.Minute
+
+// notifyWorker builds a notice's bilingual message and sends it.
+type notifyWorker struct {
+	river.WorkerDefaults[NotifyArgs]
+	db        *store.DB
+	mailer    mail.Mailer
+	publicURL string
+	log       *slog.Logger
+}
+
+func newNotifyWorker(db *store.DB, cfg Config) *notifyWorker {
+	return &notifyWorker{db: db, mailer: cfg.Mailer, publicURL: strings.TrimRight(cfg.PublicURL, "/"), log: cfg.Logger}
+}
+
+// Timeout bounds one attempt.
+func (w *notifyWorker) Timeout(*river.Job[NotifyArgs]) time.Duration { return notifyTimeout }
+
+// Work sends the notice. A send that fails is retried by River; a notice for
+// a submission or an event that does not exist is cancelled; one nobody
+// should receive (no approvers or admins yet) is logged and finished.
+func (w *notifyWorker) Work(ctx context.Context, job *river.Job[NotifyArgs]) error {
+	sub, err := w.db.Submission(ctx, job.Args.SubmissionID)
+	if opendata.ErrorCode(err) == opendata.ENOTFOUND {
+		return river.JobCancel(err)
+	} else if err != nil {
+		return err
+	}
+	msg, err := w.message(ctx, sub, job.Args)
+	if err != nil {
+		return err
+	}
+	if len(msg.To) == 0 {
+		w.log.WarnContext(ctx, "notice has no recipients", "submission_id", sub.ID, "event", job.Args.Event,
+			"project", sub.Project)
+		return nil
+	}
+	// The same id on every attempt: a message sent again after a crash is recognisably the same one.
+	msg.ID = fmt.Sprintf("notify-%d-%s@%s", job.ID, sub.ID, w.messageDomain())
+	if err := w.mailer.Send(ctx, msg); err != nil {
+		return fmt.Errorf("send %s notice: %w", job.Args.Event, err)
+	}
+	return nil
+}
+
+// message builds the notice's message for its recipients.
+func (w *notifyWorker) message(ctx context.Context, sub *opendata.Submission, args NotifyArgs) (mail.Message, error) {
+	d := mail.Data{
+		TitleEN: sub.Fields.TitleEN, TitleFR: sub.Fields.TitleFR,
+		FlowURL: w.publicURL + "/flow/" + sub.ID, QueueURL: w.publicURL + "/queue",
+		Reason: args.Reason,
+	}
+	contact := func() {
+		if c := strings.TrimSpace(sub.Fields.EmailContact); c != "" {
+			d.To = []string{c}
+		}
+	}
+	var build func(mail.Data) mail.Message
+	switch args.Event {
+	case store.NoticeReceived:
+		contact()
+		build = mail.SubmissionReceived
+	case store.NoticeApprovalRequested:
+		approvers, err := w.db.Approvers(ctx, sub.Project)
+		if err != nil {
+			return mail.Message{}, err
+		}
+		d.To = withoutAddress(approvers, sub.Fields.EmailContact) // a contact never approves their own
+		build = mail.ApprovalRequested
+	case store.NoticeChangesRequested:
+		contact()
+		build = mail.ChangesRequested
+	case store.NoticeApproved:
+		contact()
+		build = mail.Approved
+	case store.NoticeRejected:
+		contact()
+		build = mail.Rejected
+	case store.NoticeWithdrawn:
+		contact()
+		build = mail.Withdrawn
+	case store.NoticePublished:
+		contact()
+		url, err := w.datasetURL(ctx, sub)
+		if err != nil {
+			return mail.Message{}, err
+		}
+		d.DatasetURL = url
+		build = mail.Published
+	case store.NoticePublishFailed:
+		admins, err := w.db.Admins(ctx)
+		if err != nil {
+			return mail.Message{}, err
+		}
+		d.To, d.Detail, d.Reason = admins, args.Reason, ""
+		build = mail.PublishFailed
+	default:
+		return mail.Message{}, river.JobCancel(fmt.Errorf("unknown notice event %q", args.Event))
+	}
+	return build(d), nil
+}
+
+// datasetURL is the dataset's page on its project's registry, where CKAN
+// shows a dataset under its id; the flow page when the project has no target.
+func (w *notifyWorker) datasetURL(ctx context.Context, sub *opendata.Submission) (string, error) {
+	t, err := w.db.PublishingTarget(ctx, sub.Project)
+	switch {
+	case opendata.ErrorCode(err) == opendata.ENOTFOUND:
+		return w.publicURL + "/flow/" + sub.ID, nil
+	case err != nil:
+		return "", err
+	}
+	return strings.TrimRight(t.RegistryURL, "/") + "/dataset/" + url.PathEscape(sub.ID), nil
+}
+
+// messageDomain is the public host, so Message-IDs are unique to this service.
+func (w *notifyWorker) messageDomain() string {
+	if u, err := url.Parse(w.publicURL); err == nil && u.Hostname() != "" {
+		return u.Hostname()
+	}
+	return "datahub.invalid"
+}
+
+// withoutAddress drops addr, whatever its case, from list.
+func withoutAddress(list []string, addr string) []string {
+	out := make([]string, 0, len(list))
+	for _, a := range list {
+		if !strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(addr)) {
+			out = append(out, a)
+		}
+	}
+	return out
+}

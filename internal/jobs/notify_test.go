@@ -1,0 +1,277 @@
+package jobs_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	netmail "net/mail"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/opendata-datahub/datahub/internal/jobs"
+	"github.com/opendata-datahub/datahub/internal/mail"
+	"github.com/opendata-datahub/datahub/internal/opendata"
+	"github.com/opendata-datahub/datahub/internal/store"
+	"github.com/opendata-datahub/datahub/internal/store/storetest"
+)
+
+// testPublicURL is the service's address in the links of test notices; nothing connects to it.
+const testPublicURL = "http://datahub.localhost:8080"
+
+// eml is an outbox message read back the way a mail client would.
+type eml struct {
+	ID      string
+	Subject string
+	To      []string
+	Text    string
+}
+
+func readEML(t *testing.T, path string) eml {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	msg, err := netmail.ReadMessage(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	var m eml
+	m.ID = strings.Trim(msg.Header.Get("Message-Id"), "<>")
+	if m.Subject, err = new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject")); err != nil {
+		t.Fatal(err)
+	}
+	to, err := msg.Header.AddressList("To")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range to {
+		m.To = append(m.To, a.Address)
+	}
+	_, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mr := multipart.NewReader(msg.Body, params["boundary"])
+	for {
+		part, err := mr.NextPart() // decodes quoted-printable
+		if err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if ct, _, _ := mime.ParseMediaType(part.Header.Get("Content-Type")); ct == "text/plain" {
+			b, _ := io.ReadAll(part)
+			m.Text = string(b)
+		}
+	}
+	return m
+}
+
+// mailAt waits until the outbox holds n messages and returns the newest.
+func (e *queueEnv) mailAt(t *testing.T, n int) eml {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		files, _ := filepath.Glob(filepath.Join(e.outbox, "*.eml"))
+		slices.Sort(files) // names sort by arrival
+		switch {
+		case len(files) > n:
+			t.Fatalf("%d messages in the outbox, want %d", len(files), n)
+		case len(files) == n:
+			return readEML(t, files[n-1])
+		case time.Now().After(deadline):
+			t.Fatalf("%d messages in the outbox after 30 s, want %d", len(files), n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// noticeSubmission stores a submission of project whose file check passes.
+func (e *queueEnv) noticeSubmission(t *testing.T, id, project, fileURL string) {
+	t.Helper()
+	f := opendata.Fields{FileURL: fileURL, FileID: id, FileName: "data.csv", EmailContact: "Contact@Example.gc.ca",
+		Collection: "primary", TitleEN: "Forest inventory", TitleFR: "Inventaire forestier", NotesEN: "N", NotesFR: "N",
+		KeywordsEN: []string{"k"}, KeywordsFR: []string{"k"}, Subject: []string{"nature_and_environment"},
+		Frequency: "P1Y", DatePublished: "2024-03-15", Jurisdiction: "federal"}
+	if err := e.db.CreateSubmission(context.Background(), opendata.NewSubmission(id, project, "dh_abc", f, time.Now()), nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// step moves the submission on and enqueues the notices the transition calls for.
+func (e *queueEnv) step(t *testing.T, id string, from, to opendata.State, reason string) {
+	t.Helper()
+	tr := opendata.Transition{From: from, To: to, Actor: "user:x@example.gc.ca", Reason: reason, At: time.Now()}
+	if err := e.db.ApplyTransition(context.Background(), id, tr, store.NoticesFor(id, tr)...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// noticesDone waits until the submission has n notice jobs, all completed, and returns them.
+func (e *queueEnv) noticesDone(t *testing.T, id string, n int) []jobs.Status {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		list := e.jobsOf(t, id, store.KindNotify)
+		done := 0
+		for _, j := range list {
+			if j.State == "completed" {
+				done++
+			}
+		}
+		if len(list) == n && done == n {
+			return list
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("notice jobs %+v, want %d completed", list, n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func csvServer(t *testing.T) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/csv")
+		io.WriteString(w, csvBody)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func grant(t *testing.T, db *store.DB, email string, role store.Role, project string) {
+	t.Helper()
+	if _, err := db.AddGrant(context.Background(), store.Grant{Email: email, Role: role, Project: project,
+		GrantedAt: time.Now(), GrantedBy: "cli"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestNotices(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, cfg store.Config) {
+		e := newQueueEnv(t, cfg)
+		ctx := context.Background()
+		grant(t, e.db, "Approver@Example.gc.ca", store.RoleApprover, "cfs")
+		grant(t, e.db, "everything@example.gc.ca", store.RoleApprover, "")
+		grant(t, e.db, "contact@example.gc.ca", store.RoleApprover, "CFS") // never asked to approve their own
+		grant(t, e.db, "dfo@example.gc.ca", store.RoleApprover, "DFO")
+		grant(t, e.db, "admin@example.gc.ca", store.RoleAdmin, "")
+		if err := e.db.SavePublishingTarget(ctx, store.PublishingTarget{Project: "CFS",
+			RegistryURL: "http://registry.localhost:5000/", Organization: "nrcan-rncan", UpdatedBy: "x"}); err != nil {
+			t.Fatal(err)
+		}
+		srv := csvServer(t)
+		const id = "0b6e3c1a-notices"
+		e.noticeSubmission(t, id, "CFS", srv.URL+"/data.csv")
+		d := mail.Data{TitleEN: "Forest inventory", TitleFR: "Inventaire forestier"}
+		flowURL := testPublicURL + "/flow/" + id
+		contact := []string{"Contact@Example.gc.ca"}
+
+		check := func(n int, want mail.Message, to []string, texts ...string) eml {
+			t.Helper()
+			m := e.mailAt(t, n)
+			if m.Subject != want.Subject || !slices.Equal(m.To, to) {
+				t.Fatalf("message %d: %q to %v, want %q to %v", n, m.Subject, m.To, want.Subject, to)
+			}
+			if !strings.HasPrefix(m.ID, "notify-") || !strings.HasSuffix(m.ID, "-"+id+"@datahub.localhost") {
+				t.Fatalf("message %d: Message-ID %q", n, m.ID)
+			}
+			for _, s := range append(texts, flowURL) {
+				if !strings.Contains(m.Text, s) {
+					t.Fatalf("message %d lacks %q:\n%s", n, s, m.Text)
+				}
+			}
+			return m
+		}
+		check(1, mail.SubmissionReceived(d), contact)
+		e.step(t, id, opendata.StateInPreparation, opendata.StatePendingApproval, "")
+		check(2, mail.ApprovalRequested(d), []string{"approver@example.gc.ca", "everything@example.gc.ca"}, testPublicURL+"/queue")
+		e.step(t, id, opendata.StatePendingApproval, opendata.StateChangesRequested, "Add French keywords.")
+		check(3, mail.ChangesRequested(d), contact, "Add French keywords.")
+		e.step(t, id, opendata.StateChangesRequested, opendata.StatePendingApproval, "")
+		check(4, mail.ApprovalRequested(d), []string{"approver@example.gc.ca", "everything@example.gc.ca"})
+		e.step(t, id, opendata.StatePendingApproval, opendata.StateApproved, "")
+		check(5, mail.Approved(d), contact)
+		e.step(t, id, opendata.StateApproved, opendata.StatePublishing, "")
+		e.step(t, id, opendata.StatePublishing, opendata.StatePublishFailed, "ckan package_create: 409")
+		check(6, mail.PublishFailed(d), []string{"admin@example.gc.ca"}, "ckan package_create: 409")
+		e.step(t, id, opendata.StatePublishFailed, opendata.StatePublishing, "")
+		e.step(t, id, opendata.StatePublishing, opendata.StatePublished, "")
+		check(7, mail.Published(d), contact, "http://registry.localhost:5000/dataset/"+id)
+
+		for _, j := range e.noticesDone(t, id, 7) {
+			if j.Attempt != 1 || j.SubmissionID != id {
+				t.Fatalf("notice job %+v", j)
+			}
+		}
+	})
+}
+
+// A notice nobody should receive finishes without a message; one about a
+// withdrawn dataset goes to its contact with the reason.
+func TestNoticeWithoutRecipients(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, cfg store.Config) {
+		e := newQueueEnv(t, cfg)
+		srv := csvServer(t)
+		const id = "no-approvers"
+		e.noticeSubmission(t, id, "NOBODY", srv.URL+"/data.csv")
+		e.mailAt(t, 1)
+		e.step(t, id, opendata.StateInPreparation, opendata.StatePendingApproval, "")
+		e.step(t, id, opendata.StatePendingApproval, opendata.StateWithdrawn, "Superseded.")
+		if m := e.mailAt(t, 2); m.Subject != mail.Withdrawn(mail.Data{}).Subject || !strings.Contains(m.Text, "Superseded.") {
+			t.Fatalf("withdrawn notice %+v", m)
+		}
+		e.noticesDone(t, id, 3)
+		e.mailAt(t, 2) // still two: the approval request had nobody to go to
+	})
+}
+
+// flakyMailer fails its first sends, as a mail server that is down would.
+type flakyMailer struct {
+	next  mail.Mailer
+	mu    sync.Mutex
+	fails int
+	ids   []string // the Message-ID of every attempt
+}
+
+func (f *flakyMailer) Send(ctx context.Context, m mail.Message) error {
+	f.mu.Lock()
+	f.ids = append(f.ids, m.ID)
+	fail := len(f.ids) <= f.fails
+	f.mu.Unlock()
+	if fail {
+		return errors.New("421 service not available")
+	}
+	return f.next.Send(ctx, m)
+}
+
+// A send that fails is retried with the same Message-ID until it goes through.
+func TestNoticeRetriedOnSendFailure(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, cfg store.Config) {
+		flaky := &flakyMailer{fails: 1}
+		e := newQueueEnvWith(t, cfg, func(m mail.Mailer) mail.Mailer { flaky.next = m; return flaky })
+		srv := csvServer(t)
+		e.noticeSubmission(t, "retried", "CFS", srv.URL+"/data.csv")
+		m := e.mailAt(t, 1)
+		flaky.mu.Lock()
+		ids := slices.Clone(flaky.ids)
+		flaky.mu.Unlock()
+		if len(ids) != 2 || ids[0] != ids[1] || ids[1] != m.ID {
+			t.Fatalf("attempts with ids %v, sent %q", ids, m.ID)
+		}
+		if j := e.noticesDone(t, "retried", 1)[0]; j.Attempt != 2 || !strings.Contains(j.LastError, "421") ||
+			j.MaxAttempts != jobs.NotifyAttempts {
+			t.Fatalf("job %+v", j)
+		}
+	})
+}
