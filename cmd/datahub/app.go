@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -14,6 +17,7 @@ import (
 	"github.com/opendata-datahub/datahub/internal/auth"
 	"github.com/opendata-datahub/datahub/internal/fetch"
 	"github.com/opendata-datahub/datahub/internal/jobs"
+	"github.com/opendata-datahub/datahub/internal/mail"
 	"github.com/opendata-datahub/datahub/internal/opendata"
 	"github.com/opendata-datahub/datahub/internal/store"
 	"github.com/opendata-datahub/datahub/internal/web"
@@ -41,17 +45,55 @@ func (r *routes) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Re
 	r.ServeMux.HandleFunc(pattern, h)
 }
 
+// pages registers the web UI's routes, refusing cross-origin form posts
+// (http.CrossOriginProtection, on top of each form's CSRF token); only the
+// documented pages are recorded with the API's routes.
+type pages struct {
+	*http.ServeMux
+	api *routes
+}
+
+func (p *pages) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	if documentedPages[pattern] {
+		p.api.patterns = append(p.api.patterns, pattern)
+	}
+	p.ServeMux.Handle(pattern, crossOrigin.Handler(http.HandlerFunc(h)))
+}
+
+var crossOrigin = http.NewCrossOriginProtection()
+
+// documentedPages are the web routes in the OpenAPI document: the page that
+// flow_url opens, and the static files it loads.
+var documentedPages = map[string]bool{"GET /flow/{id}": true, "GET /static/{version}/{name...}": true}
+
 func newApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (a *app, err error) {
+	// The OpenID provider is asked first: when it cannot be reached the service
+	// does not start, and nothing is open yet.
+	var signInOIDC *web.OIDC
+	if c.oidc.issuer != "" {
+		signInOIDC, err = web.NewOIDC(ctx, web.OIDCConfig{Issuer: c.oidc.issuer, ClientID: c.oidc.clientID,
+			ClientSecret: c.oidc.clientSecret, EmailClaim: c.oidc.emailClaim,
+			RedirectURL: strings.TrimRight(c.publicURL, "/") + "/signin/oidc/callback"})
+		if err != nil {
+			return nil, fmt.Errorf("--oidc-issuer: %w", err)
+		}
+	}
 	a = &app{}
+	built := a // a is nil once an error is returned
 	defer func() {
 		if err != nil {
-			a.close()
+			built.close()
 		}
 	}()
 	if a.db, err = openStore(ctx, c.store); err != nil {
 		return nil, err
 	}
-	if a.jobs, err = newQueue(a.db, c, logger); err != nil {
+	mailer, err := mail.New(mail.Config{SMTPURL: c.smtpURL, From: c.mailFrom,
+		OutboxDir: filepath.Join(c.store.data, "outbox"), Logger: logger.With("component", "mail")})
+	if err != nil {
+		return nil, err
+	}
+	if a.jobs, err = newQueue(a.db, c, mailer, logger); err != nil {
 		return nil, err
 	}
 	a.db.SetJobs(a.jobs)
@@ -79,14 +121,20 @@ func newApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (a *app, e
 	if err != nil {
 		return nil, err
 	}
-	webSrv, err := web.New(a.db, vocab, logger)
+	webSrv, err := web.New(web.Config{
+		Store: a.db, Vocab: vocab, Mailer: mailer, PublicURL: c.publicURL, Location: loc,
+		EmailDomains: splitList(c.contactDomains), DataDir: c.store.data, SessionTTL: c.sessionTTL,
+		UploadMaxBytes: c.uploadMaxBytes, OIDC: signInOIDC, Logger: logger.With("component", "web"),
+	})
 	if err != nil {
 		return nil, err
 	}
 	mux := &routes{ServeMux: http.NewServeMux()}
 	a.api.Register(mux)
-	webSrv.Register(mux)
 	mux.HandleFunc("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}).ServeHTTP)
+	// The pages are for people, not API clients: they are not in the OpenAPI
+	// document, except flow_url's page, which the API hands out.
+	webSrv.Register(&pages{ServeMux: mux.ServeMux, api: mux})
 	a.patterns = mux.patterns
 	a.handler = api.Observe(mux, logger, a.api.Metrics())
 	return a, nil
@@ -94,7 +142,7 @@ func newApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (a *app, e
 
 // newQueue returns the job queue: running file checks with --job-workers
 // workers once started, or only enqueueing when that is 0.
-func newQueue(db *store.DB, c *serveConfig, logger *slog.Logger) (*jobs.Queue, error) {
+func newQueue(db *store.DB, c *serveConfig, mailer mail.Mailer, logger *slog.Logger) (*jobs.Queue, error) {
 	logger = logger.With("component", "jobs")
 	if c.allowPrivate {
 		logger.Warn("DATAHUB_ALLOW_PRIVATE_FETCH (--allow-private-fetch) is on: file checks may reach loopback and private networks; this is for tests only")
@@ -106,7 +154,7 @@ func newQueue(db *store.DB, c *serveConfig, logger *slog.Logger) (*jobs.Queue, e
 		Policy:       fetch.Policy{Allow: c.fetchAllow, AllowPrivate: c.allowPrivate},
 		TotalTimeout: c.fetchTimeout, MaxBytes: c.fetchMaxBytes,
 	})
-	return jobs.New(db, jobs.Config{Fetch: client, FetchTimeout: c.fetchTimeout, Workers: c.jobWorkers,
+	return jobs.New(db, jobs.Config{Fetch: client, Mailer: mailer, PublicURL: c.publicURL, FetchTimeout: c.fetchTimeout, Workers: c.jobWorkers,
 		RescueAfter: c.jobRescueAfter, Logger: logger})
 }
 

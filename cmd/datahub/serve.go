@@ -39,6 +39,16 @@ type serveConfig struct {
 	fetchMaxBytes   int64
 	jobWorkers      int
 	jobRescueAfter  time.Duration
+	smtpURL         string
+	mailFrom        string
+	sessionTTL      time.Duration
+	uploadMaxBytes  int64
+	oidc            oidcFlags
+}
+
+// oidcFlags configure sign-in with an OpenID Connect provider; empty issuer turns it off.
+type oidcFlags struct {
+	issuer, clientID, clientSecret, emailClaim string
 }
 
 func serveFlags(fs *flag.FlagSet) *serveConfig {
@@ -63,6 +73,14 @@ func serveFlags(fs *flag.FlagSet) *serveConfig {
 	fs.Int64Var(&c.fetchMaxBytes, "fetch-max-bytes", 2<<30, "largest file a check accepts, in bytes")
 	fs.IntVar(&c.jobWorkers, "job-workers", 4, "background jobs this replica runs at once; 0 runs none, leaving them to other replicas")
 	fs.DurationVar(&c.jobRescueAfter, "job-rescue-after", 20*time.Minute, "a job running longer is taken to be lost with its replica and run again; must exceed --fetch-timeout by more than 35s")
+	fs.StringVar(&c.smtpURL, "smtp-url", "", "smtp://user:password@host:587 (STARTTLS) or smtps://host:465 to send email; empty writes it to DATA/outbox")
+	fs.StringVar(&c.mailFrom, "mail-from", "DataHub <datahub@localhost>", "the From address of the service's email")
+	fs.DurationVar(&c.sessionTTL, "session-ttl", 12*time.Hour, "how long a web sign-in lasts")
+	fs.Int64Var(&c.uploadMaxBytes, "upload-max-bytes", 10<<20, "largest signed approval PDF accepted, in bytes")
+	fs.StringVar(&c.oidc.issuer, "oidc-issuer", "", "OpenID Connect issuer URL (e.g. https://login.microsoftonline.com/TENANT/v2.0); empty offers the emailed link only")
+	fs.StringVar(&c.oidc.clientID, "oidc-client-id", "", "OpenID Connect client id")
+	fs.StringVar(&c.oidc.clientSecret, "oidc-client-secret", "", "OpenID Connect client secret (better set as DATAHUB_OIDC_CLIENT_SECRET)")
+	fs.StringVar(&c.oidc.emailClaim, "oidc-email-claim", "email", "the ID token claim that holds the person's email address (Entra ID: email or preferred_username)")
 	return c
 }
 
@@ -82,6 +100,12 @@ func (c *serveConfig) check() error {
 	}
 	if c.fetchTimeout <= 0 || c.fetchMaxBytes <= 0 || c.jobWorkers < 0 {
 		return usageError{"--fetch-timeout and --fetch-max-bytes must be positive, --job-workers >= 0"}
+	}
+	if c.sessionTTL < time.Minute || c.uploadMaxBytes < 1024 {
+		return usageError{"--session-ttl must be at least 1m and --upload-max-bytes at least 1024"}
+	}
+	if (c.oidc.issuer == "") != (c.oidc.clientID == "") {
+		return usageError{"--oidc-issuer and --oidc-client-id go together"}
 	}
 	if c.jobRescueAfter <= c.fetchTimeout+jobs.SaveMargin {
 		return usageError{fmt.Sprintf("--job-rescue-after %s must exceed --fetch-timeout %s by more than %s", c.jobRescueAfter, c.fetchTimeout, jobs.SaveMargin)}

@@ -5,7 +5,6 @@ package web
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"embed"
 	"fmt"
@@ -14,10 +13,13 @@ import (
 	"log/slog"
 	"net/http"
 	"path"
+	"strings"
 	"time"
 
 	"github.com/opendata-datahub/datahub/internal/i18n"
+	"github.com/opendata-datahub/datahub/internal/mail"
 	"github.com/opendata-datahub/datahub/internal/opendata"
+	"github.com/opendata-datahub/datahub/internal/store"
 )
 
 //go:embed templates
@@ -32,28 +34,62 @@ func contentSecurityPolicy(nonce string) string {
 		"img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 }
 
-// Submissions is what the pages read.
-type Submissions interface {
-	Submission(ctx context.Context, id string) (*opendata.Submission, error)
+// Config is what the pages need.
+type Config struct {
+	Store          *store.DB
+	Vocab          *opendata.Vocabulary
+	Mailer         mail.Mailer    // sends sign-in links
+	PublicURL      string         // the service's address as people reach it, for links in email
+	Location       *time.Location // for "not after today" in the metadata editor; default UTC
+	EmailDomains   []string       // allowed addresses, for sign-in and email_contact; empty allows any
+	DataDir        string         // signed approvals live under DataDir/uploads
+	SessionTTL     time.Duration  // how long a sign-in lasts; default 12h
+	OIDC           *OIDC          // OpenID Connect sign-in; nil offers the emailed link only
+	UploadMaxBytes int64          // largest signed approval accepted; default 10 MiB
+	Logger         *slog.Logger
+	Now            func() time.Time // the clock; default time.Now
 }
 
 // Server renders the pages.
 type Server struct {
-	db     Submissions
+	cfg    Config
+	db     *store.DB
 	vocab  *opendata.Vocabulary
 	pages  map[string]*template.Template // by file name, each with the layout
 	assets *assets
 	logger *slog.Logger
+	secure bool // cookies only over HTTPS: the public URL is https
+	limits *signInLimits
 }
 
 // New parses the templates and indexes the static files.
-func New(db Submissions, vocab *opendata.Vocabulary, logger *slog.Logger) (*Server, error) {
+func New(cfg Config) (*Server, error) {
+	if cfg.Store == nil || cfg.Vocab == nil {
+		return nil, fmt.Errorf("web: a store and a vocabulary are required")
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = 12 * time.Hour
+	}
+	if cfg.UploadMaxBytes <= 0 {
+		cfg.UploadMaxBytes = 10 << 20
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	a, err := newAssets()
 	if err != nil {
 		return nil, err
 	}
+	vocab := cfg.Vocab
 	pages, err := parsePages(template.FuncMap{
-		"t":      func(lang i18n.Lang, key string) string { return i18n.T(lang, key) },
+		"t":      func(lang i18n.Lang, key string, pairs ...string) string { return i18n.T(lang, key, pairs...) },
 		"state":  func(lang i18n.Lang, s opendata.State) string { return i18n.T(lang, "state."+string(s)) },
 		"label":  func(lang i18n.Lang, field, value string) string { return vocab.Label(field, value, string(lang)) },
 		"date":   func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
@@ -62,13 +98,15 @@ func New(db Submissions, vocab *opendata.Vocabulary, logger *slog.Logger) (*Serv
 	if err != nil {
 		return nil, err
 	}
-	return &Server{db: db, vocab: vocab, pages: pages, assets: a, logger: logger}, nil
+	return &Server{cfg: cfg, db: cfg.Store, vocab: vocab, pages: pages, assets: a, logger: cfg.Logger,
+		secure: strings.HasPrefix(cfg.PublicURL, "https://"), limits: newSignInLimits()}, nil
 }
 
-// parsePages gives each page its own copy of the layout, whose "title" and
-// "main" blocks the page defines.
+// parsePages gives each page its own copy of the layout and partials, whose
+// "title" and "main" blocks the page defines.
 func parsePages(funcs template.FuncMap) (map[string]*template.Template, error) {
-	layout, err := template.New("").Funcs(funcs).ParseFS(templates, "templates/layout.html")
+	// Partials (templates/partials/*.html) define sections that several pages share.
+	layout, err := template.New("").Funcs(funcs).ParseFS(templates, "templates/layout.html", "templates/partials/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("parse layout: %w", err)
 	}
@@ -97,9 +135,14 @@ type Router interface {
 	HandleFunc(pattern string, handler func(http.ResponseWriter, *http.Request))
 }
 
-// Register adds the pages and their static files to mux.
+// Register adds the pages and their static files to mux. Each area of the UI
+// registers its own routes, in the file that serves them.
 func (s *Server) Register(mux Router) {
-	mux.HandleFunc("GET /flow/{id}", s.flow)
+	s.registerSignIn(mux)
+	s.registerLists(mux)
+	s.registerAdmin(mux)
+	s.registerEditors(mux)
+	s.registerFlow(mux)
 	mux.HandleFunc("GET /static/{version}/{name...}", s.assets.serve)
 }
 
@@ -110,17 +153,31 @@ type Page struct {
 	Toggle   string    // this page in the other language, as a relative URL
 	Modified string    // YYYY-MM-DD the page's content last changed, if it has such a date
 	Nonce    string    // the CSP nonce of this response
+	CSRF     string    // the token every form of the page carries in its csrf field
+	User     string    // the signed-in person's address; "" when anonymous
+	Admin    bool      // the viewer may open the admin pages
+	Approver bool      // the viewer approves some project: the queue is in the menu
+	Flash    string    // a message about the action just taken, shown once
 }
 
 func (p *Page) page() *Page { return p }
 
-// newPage picks the reader's language and links this page in the other one.
-func newPage(w http.ResponseWriter, r *http.Request) Page {
+// newPage picks the reader's language, links this page in the other one and
+// says who is signed in.
+func (s *Server) newPage(w http.ResponseWriter, r *http.Request, v *viewer) Page {
 	l := lang(w, r)
 	q := r.URL.Query()
 	q.Set("lang", string(l.Other()))
-	// A query-only URL keeps the path as the browser sees it, behind a proxy's prefix too.
-	return Page{Lang: l, Other: l.Other(), Toggle: "?" + q.Encode(), Nonce: rand.Text()}
+	q.Del("flash")
+	p := Page{Lang: l, Other: l.Other(), Toggle: "?" + q.Encode(), Nonce: rand.Text(), CSRF: s.csrfToken(w, r, v)}
+	if v.SignedIn() {
+		p.User, p.Admin = v.Actor.Email, v.Actor.IsAdmin()
+		p.Approver = v.Actor.Approver || len(v.Actor.ApproverOf) > 0
+	}
+	if f := r.URL.Query().Get("flash"); f != "" && i18n.Has(l, "flash."+f) {
+		p.Flash = i18n.T(l, "flash."+f)
+	}
+	return p
 }
 
 // lang picks the page language: ?lang=, then the cookie, then Accept-Language.

@@ -69,17 +69,18 @@ func addSubmission(t *testing.T, db *store.DB, id string, f opendata.Fields) *op
 	return s
 }
 
-// newServer serves the pages over loopback.
-func newServer(t *testing.T, db web.Submissions) *httptest.Server {
+// newServer serves the pages of a store over loopback, for tests of what
+// every page shares (the layout, the static files, the language).
+func newServer(t *testing.T, db *store.DB) *httptest.Server {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, err := web.New(db, opendata.MustLoadVocabulary(), logger)
+	srv, err := web.New(web.Config{Store: db, Vocab: opendata.MustLoadVocabulary(), Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
 	srv.Register(mux)
-	ts := httptest.NewServer(mux)
+	ts := httptest.NewServer(http.NewCrossOriginProtection().Handler(mux))
 	t.Cleanup(ts.Close)
 	return ts
 }
@@ -176,7 +177,13 @@ func withoutLoader(t *testing.T, body string) string {
 	return loader.ReplaceAllString(body, "")
 }
 
-func TestFlowLanguages(t *testing.T) {
+
+// signInLink is the anonymous page's link: sign in, then come back here.
+func signInLink(id string) string { return `href="/signin?next=%2Fflow%2F` + id + `"` }
+
+// A visitor who is not signed in gets a short page, in their language, that
+// offers to sign in and says nothing about the submission.
+func TestFlowAnonymousLanguages(t *testing.T) {
 	db := openStore(t)
 	addSubmission(t, db, subID, fields())
 	ts := newServer(t, db)
@@ -189,21 +196,10 @@ func TestFlowLanguages(t *testing.T) {
 		want    page
 		content []string
 	}{
-		{"default English", "", nil, english, []string{
-			"Forest inventory", "forest.csv", "<code>file-42</code>", "forestry",
-			"Current state", `<span class="state">Pending approval</span>`,
-			"What happens next", "An approver reviews the submission.",
-			"History", "2025-02-03 14:05 UTC", "In preparation", "api:" + keyPrefix,
-			"2025-02-03 15:35 UTC", "Ready for review", "Received",
-		}},
-		{"?lang=fr", "?lang=fr", nil, french, []string{
-			"Inventaire forestier", "forest.csv", "État actuel",
-			`<span class="state">En attente d&#39;approbation</span>`,
-			"Prochaines étapes", "Une personne approbatrice examine la soumission.",
-			"Historique", "En préparation", "Reçue le",
-		}},
-		{"?lang=en", "?lang=en", []string{"Accept-Language", "fr"}, english, []string{"Forest inventory"}},
-		{"Accept-Language: fr", "", []string{"Accept-Language", "fr"}, french, []string{"Inventaire forestier"}},
+		{"default English", "", nil, english, []string{"Sign in to continue", "Only its contact"}},
+		{"?lang=fr", "?lang=fr", nil, french, []string{"Se connecter pour continuer", "Seuls sa personne-ressource"}},
+		{"?lang=en", "?lang=en", []string{"Accept-Language", "fr"}, english, nil},
+		{"Accept-Language: fr", "", []string{"Accept-Language", "fr"}, french, nil},
 		{"Accept-Language: fr-CA weighted", "", []string{"Accept-Language", "en;q=0.5, fr-CA;q=0.9"}, french, nil},
 		{"Accept-Language: en before fr", "", []string{"Accept-Language", "en-CA,fr;q=0.8"}, english, nil},
 		{"Accept-Language: neither", "", []string{"Accept-Language", "de, es"}, english, nil},
@@ -217,14 +213,17 @@ func TestFlowLanguages(t *testing.T) {
 			}
 			tt.want.check(t, r)
 			checkHeaders(t, r)
-			for _, want := range tt.content {
+			for _, want := range append(tt.content, signInLink(subID), `id="flow-signin"`) {
 				if !strings.Contains(r.body, want) {
 					t.Errorf("page lacks %q", want)
 				}
 			}
-			// The history lists the transitions oldest first.
-			if i, j := strings.Index(r.body, "api:"+keyPrefix), strings.Index(r.body, "Ready for review"); i < 0 || j < i {
-				t.Errorf("history out of order or missing: %d, %d", i, j)
+			body := withoutLoader(t, r.body)
+			for _, leak := range []string{"Forest inventory", "Inventaire forestier", "forest.csv", "file-42", "forestry",
+				contact, "jane.doe", keyPrefix, "Ready for review", "Pending approval", "En attente", "<dl", "<section id=", "<form method=\"post\" action=\"/flow"} {
+				if strings.Contains(body, leak) {
+					t.Errorf("anonymous page shows %q", leak)
+				}
 			}
 		})
 	}
@@ -268,13 +267,17 @@ func TestFlowLanguageCookie(t *testing.T) {
 	}{
 		{"next request, no ?lang", url, nil, french},
 		{"cookie beats Accept-Language", url, []string{"Accept-Language", "en"}, french},
-		{"cookie keeps French on the not-found page", ts.URL + "/flow/nope", nil, french},
 		{"?lang=en switches back", url + "?lang=en", nil, english},
 		{"and English sticks", url, []string{"Accept-Language", "fr"}, english},
 	}
 	for _, s := range steps {
 		r := get(t, c, s.path, s.headers...)
 		t.Run(s.name, func(t *testing.T) { s.want.check(t, r) })
+	}
+	get(t, c, ts.URL+"/flow/nope?lang=fr") // back to French, by cookie from now on
+	r = get(t, c, ts.URL+"/flow/nope")
+	if r.status != http.StatusNotFound || !strings.Contains(r.body, `<html lang="fr">`) || !strings.Contains(r.body, "Page introuvable") {
+		t.Errorf("the cookie does not keep French on the not-found page: %d", r.status)
 	}
 
 	// A cookie with another value is ignored.
@@ -283,27 +286,30 @@ func TestFlowLanguageCookie(t *testing.T) {
 }
 
 func TestFlowNotFound(t *testing.T) {
-	db := openStore(t)
-	addSubmission(t, db, subID, fields())
-	ts := newServer(t, db)
+	srv := newTestServer(t)
+	srv.submission(t, subID, fields())
+	jane := signIn(t, srv, contact)
 	tests := []struct {
-		name, path string
-		want       page
-		message    string
+		name    string
+		who     *visitor
+		path    string
+		lang    string
+		message string
 	}{
-		{"English", "/flow/00000000-0000-0000-0000-000000000000", english, "There is no submission at this address."},
-		{"French", "/flow/00000000-0000-0000-0000-000000000000?lang=fr", french, "Il n&#39;y a aucune soumission à cette adresse."},
-		{"not a UUID", "/flow/%3Cscript%3E", english, "There is no submission at this address."},
+		{"English", srv.anonymous(), "/flow/00000000-0000-0000-0000-000000000000", "en", "There is nothing at this address."},
+		{"French", srv.anonymous(), "/flow/00000000-0000-0000-0000-000000000000?lang=fr", "fr", "Il n’y a rien à cette adresse."},
+		{"signed in", jane, "/flow/00000000-0000-0000-0000-000000000000", "en", "There is nothing at this address."},
+		{"not a UUID", jane, "/flow/%3Cscript%3E", "en", "There is nothing at this address."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := get(t, nil, ts.URL+tt.path)
+			r := tt.who.get(t, tt.path)
 			if r.status != http.StatusNotFound {
 				t.Fatalf("status %d, want 404", r.status)
 			}
-			tt.want.check(t, r)
+			checkLayout(t, r, tt.lang)
 			checkHeaders(t, r)
-			if !strings.Contains(r.body, tt.message) {
+			if !strings.Contains(r.body, tt.message) || !strings.Contains(r.body, `id="error-not-found"`) {
 				t.Errorf("page lacks %q", tt.message)
 			}
 			body := withoutLoader(t, r.body)
@@ -314,85 +320,18 @@ func TestFlowNotFound(t *testing.T) {
 			}
 		})
 	}
-	// Only GET /flow/{id} is served.
+	// Only the routes of the page are served.
 	for _, path := range []string{"/flow/", "/flow", "/flow/" + subID + "/extra"} {
-		if r := get(t, nil, ts.URL+path); r.status != http.StatusNotFound {
+		if r := jane.get(t, path); r.status != http.StatusNotFound {
 			t.Errorf("%s: status %d, want 404", path, r.status)
 		}
 	}
-	res, err := http.Post(ts.URL+"/flow/"+subID, "text/plain", nil)
-	if err != nil {
-		t.Fatal(err)
+	if r := jane.post(t, "/flow/"+subID); r.status != http.StatusMethodNotAllowed {
+		t.Errorf("POST: status %d, want 405", r.status)
 	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusMethodNotAllowed {
-		t.Errorf("POST: status %d, want 405", res.StatusCode)
-	}
-}
-
-// Text a client submitted is escaped wherever the page shows it.
-func TestFlowEscapesStoredXSS(t *testing.T) {
-	db := openStore(t)
-	f := fields()
-	f.TitleEN = "Title " + xssScript + " and " + xssAttr
-	f.TitleFR = "Titre " + xssAttr + " et " + xssScript
-	f.FileName = xssAttr + ".csv"
-	f.FileID = xssScript
-	f.KeywordsEN = []string{xssScript, xssAttr}
-	f.KeywordsFR = []string{xssAttr}
-	id := "7c1e2b3a-0000-4000-8000-000000000001"
-	addSubmission(t, db, id, f)
-	ts := newServer(t, db)
-
-	for _, q := range []string{"?lang=en", "?lang=fr"} {
-		t.Run(q, func(t *testing.T) {
-			r := get(t, nil, ts.URL+"/flow/"+id+q)
-			if r.status != http.StatusOK {
-				t.Fatalf("status %d", r.status)
-			}
-			checkHeaders(t, r)
-			body := withoutLoader(t, r.body)
-			for _, raw := range []string{xssScript, xssAttr, "<script", "<img", "onerror=alert(1)>"} {
-				if strings.Contains(body, raw) {
-					t.Errorf("page contains raw %q", raw)
-				}
-			}
-			for raw, esc := range escaped {
-				if !strings.Contains(r.body, esc) {
-					t.Errorf("page lacks %q, the escaped %q", esc, raw)
-				}
-			}
-			// In the <title> element as well as in the body.
-			start, end := strings.Index(r.body, "<title>"), strings.Index(r.body, "</title>")
-			if start < 0 || end < start {
-				t.Fatal("no <title>")
-			}
-			if title := r.body[start:end]; !strings.Contains(title, escaped[xssScript]) || !strings.Contains(title, escaped[xssAttr]) {
-				t.Errorf("title %q lacks the escaped payloads", title)
-			}
-			// The file name shows escaped in its own cell.
-			if want := "<dd>" + escaped[xssAttr] + ".csv (<code>" + escaped[xssScript] + "</code>)</dd>"; !strings.Contains(r.body, want) {
-				t.Errorf("page lacks %q", want)
-			}
-		})
-	}
-}
-
-// The page is public to whoever has its address: it never shows the contact's address.
-func TestFlowHidesContactEmail(t *testing.T) {
-	db := openStore(t)
-	addSubmission(t, db, subID, fields())
-	ts := newServer(t, db)
-	for _, q := range []string{"", "?lang=fr"} {
-		r := get(t, nil, ts.URL+"/flow/"+subID+q)
-		if r.status != http.StatusOK {
-			t.Fatalf("%s: status %d", q, r.status)
-		}
-		for _, leak := range []string{contact, "jane.doe", "@example.gc.ca", "jane.doe&#64;example.gc.ca"} {
-			if strings.Contains(r.body, leak) {
-				t.Errorf("%s: page shows %q", q, leak)
-			}
-		}
+	// An action the workflow does not know is no page either.
+	if r := jane.post(t, "/flow/"+subID+"/actions/publish_now"); r.status != http.StatusNotFound {
+		t.Errorf("unknown action: status %d, want 404", r.status)
 	}
 }
 

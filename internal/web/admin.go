@@ -1,0 +1,96 @@
+package web
+
+import (
+	"net/http"
+	netmail "net/mail"
+	"net/url"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// The admin pages manage API keys, roles and publishing targets (SPEC §1):
+// what the command line does on the server, for admins signed in to the UI.
+func (s *Server) registerAdmin(mux Router) {
+	mux.HandleFunc("GET /admin", s.admin(s.adminHome))
+	mux.HandleFunc("GET /admin/keys", s.admin(s.adminKeys))
+	mux.HandleFunc("POST /admin/keys", s.adminForm(s.createKey))
+	mux.HandleFunc("POST /admin/keys/{prefix}/revoke", s.adminForm(s.revokeKey))
+	mux.HandleFunc("GET /admin/roles", s.admin(s.adminRoles))
+	mux.HandleFunc("POST /admin/roles", s.adminForm(s.grantRole))
+	mux.HandleFunc("POST /admin/roles/revoke", s.adminForm(s.revokeRole))
+	mux.HandleFunc("GET /admin/targets", s.admin(s.adminTargets))
+	mux.HandleFunc("POST /admin/targets", s.adminForm(s.saveTarget))
+	mux.HandleFunc("POST /admin/targets/{project}/delete", s.adminForm(s.deleteTarget))
+}
+
+// admin serves a page to admins only; others signed in are refused.
+func (s *Server) admin(h handler) http.HandlerFunc {
+	return s.signedIn(func(w http.ResponseWriter, r *http.Request, v *viewer) {
+		if !v.Actor.IsAdmin() {
+			s.fail(w, r, v, http.StatusForbidden, "error.forbidden")
+			return
+		}
+		h(w, r, v)
+	})
+}
+
+// adminForm serves an admin's state-changing POST, after the CSRF check.
+func (s *Server) adminForm(h handler) http.HandlerFunc {
+	return s.form(func(w http.ResponseWriter, r *http.Request, v *viewer) {
+		if !v.Actor.IsAdmin() {
+			s.fail(w, r, v, http.StatusForbidden, "error.forbidden")
+			return
+		}
+		h(w, r, v)
+	})
+}
+
+func (s *Server) adminHome(w http.ResponseWriter, r *http.Request, v *viewer) {
+	p := s.newPage(w, r, v)
+	s.render(w, r, http.StatusOK, "admin.html", &p)
+}
+
+// seeOther ends a successful admin POST: back to the page, with a message (PRG).
+func seeOther(w http.ResponseWriter, r *http.Request, page, flash string) {
+	http.Redirect(w, r, page+"?flash="+url.QueryEscape(flash), http.StatusSeeOther)
+}
+
+// inputError is a problem with one form field, shown next to it and in the
+// form's error summary; Field is the control's id ("" for the whole form).
+type inputError struct {
+	Field   string
+	Message string
+}
+
+// inputErrors are a form's problems, in the order of its fields.
+type inputErrors []inputError
+
+// For returns the problem with field, or nil.
+func (e inputErrors) For(field string) *inputError {
+	for i := range e {
+		if e[i].Field == field {
+			return &e[i]
+		}
+	}
+	return nil
+}
+
+// projectPattern is what a project acronym may be, as the command line accepts it.
+var projectPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$`)
+
+// oneAddress reports whether typed is exactly one plain email address, as the
+// command line accepts it.
+func oneAddress(typed string) bool {
+	a, err := netmail.ParseAddress(typed)
+	return err == nil && a.Address == typed && len(typed) <= 254
+}
+
+// plainText reports whether s is 1 to max characters of printable text.
+func plainText(s string, max int) bool {
+	if s == "" || !utf8.ValidString(s) || utf8.RuneCountInString(s) > max {
+		return false
+	}
+	return strings.IndexFunc(s, unicode.IsControl) < 0
+}

@@ -1,0 +1,144 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/opendata-datahub/datahub/internal/auth"
+	"github.com/opendata-datahub/datahub/internal/opendata"
+	"github.com/opendata-datahub/datahub/internal/store"
+)
+
+// maxKeyDays is the longest lifetime a key may be given here: ten years.
+const maxKeyDays = 3650
+
+// keyRow is an API key as the list shows it: never its hash.
+type keyRow struct {
+	Prefix, Project, Client, Contact string
+	Created                          time.Time
+	Expires, LastUsed                *time.Time
+	Status                           string // active, expired or revoked
+}
+
+// keyForm is what the admin typed to create a key.
+type keyForm struct {
+	Project, Client, Contact, ExpiresDays string
+}
+
+type keysPage struct {
+	Page
+	Keys   []keyRow
+	Form   keyForm
+	Errors inputErrors
+	NewKey string // the key just created, shown this once
+	New    keyRow // the record of the key just created
+}
+
+func (s *Server) adminKeys(w http.ResponseWriter, r *http.Request, v *viewer) {
+	s.renderKeys(w, r, http.StatusOK, &keysPage{Page: s.newPage(w, r, v)})
+}
+
+// renderKeys lists the keys under the page's form.
+func (s *Server) renderKeys(w http.ResponseWriter, r *http.Request, status int, p *keysPage) {
+	keys, err := s.db.Keys(r.Context())
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	now := s.cfg.Now()
+	p.Keys = make([]keyRow, 0, len(keys))
+	for _, k := range keys {
+		p.Keys = append(p.Keys, newKeyRow(k, now))
+	}
+	s.render(w, r, status, "admin_keys.html", p)
+}
+
+func newKeyRow(k store.APIKey, now time.Time) keyRow {
+	status := "active"
+	switch {
+	case k.RevokedAt != nil:
+		status = "revoked"
+	case k.ExpiresAt != nil && !now.Before(*k.ExpiresAt):
+		status = "expired"
+	}
+	return keyRow{Prefix: k.Prefix, Project: k.Project, Client: k.Client, Contact: k.Contact,
+		Created: k.CreatedAt, Expires: k.ExpiresAt, LastUsed: k.LastUsedAt, Status: status}
+}
+
+// createKey mints a key and shows it once, on this response: a redirect
+// would have to carry the key in a URL or a cookie.
+func (s *Server) createKey(w http.ResponseWriter, r *http.Request, v *viewer) {
+	p := &keysPage{Page: s.newPage(w, r, v), Form: keyForm{
+		Project:     strings.TrimSpace(r.PostFormValue("project")),
+		Client:      strings.TrimSpace(r.PostFormValue("client")),
+		Contact:     strings.TrimSpace(r.PostFormValue("contact")),
+		ExpiresDays: strings.TrimSpace(r.PostFormValue("expires_days")),
+	}}
+	var days int
+	if !projectPattern.MatchString(p.Form.Project) {
+		p.Errors = append(p.Errors, inputError{"project", t(p.Lang, "admin.error.project")})
+	}
+	if !plainText(p.Form.Client, 200) {
+		p.Errors = append(p.Errors, inputError{"client", t(p.Lang, "admin.keys.error.client")})
+	}
+	if !oneAddress(p.Form.Contact) {
+		p.Errors = append(p.Errors, inputError{"contact", t(p.Lang, "admin.error.email")})
+	}
+	if p.Form.ExpiresDays != "" {
+		n, err := strconv.Atoi(p.Form.ExpiresDays)
+		if err != nil || n < 1 || n > maxKeyDays {
+			p.Errors = append(p.Errors, inputError{"expires_days", t(p.Lang, "admin.keys.error.expires", "max", strconv.Itoa(maxKeyDays))})
+		}
+		days = n
+	}
+	if len(p.Errors) > 0 {
+		s.renderKeys(w, r, http.StatusUnprocessableEntity, p)
+		return
+	}
+	now := s.cfg.Now()
+	var expires *time.Time
+	if days > 0 {
+		at := now.Add(time.Duration(days) * 24 * time.Hour).UTC()
+		expires = &at
+	}
+	secret, err := s.db.Secret(r.Context(), auth.SecretName)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	for attempt := 0; ; attempt++ {
+		key, rec := auth.NewKey(secret, p.Form.Project, p.Form.Client, p.Form.Contact, expires, now)
+		err := s.db.CreateKey(r.Context(), rec)
+		if opendata.ErrorCode(err) == opendata.ECONFLICT && attempt < 3 {
+			continue // a prefix collision: mint another
+		}
+		if err != nil {
+			s.internalError(w, r, err)
+			return
+		}
+		s.logger.InfoContext(r.Context(), "API key created", "prefix", rec.Prefix, "project", rec.Project,
+			"by", opendata.AdminActorName(v.Actor.Email))
+		// The form starts empty again, so that a second key is not created by mistake.
+		s.renderKeys(w, r, http.StatusOK, &keysPage{Page: p.Page, NewKey: key, New: newKeyRow(*rec, now)})
+		return
+	}
+}
+
+// revokeKey revokes a key at once: the store moves the key epoch, so every
+// running server refuses the key from its next request.
+func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request, v *viewer) {
+	prefix := r.PathValue("prefix")
+	err := s.db.RevokeKey(r.Context(), prefix)
+	switch {
+	case opendata.ErrorCode(err) == opendata.ENOTFOUND:
+		s.fail(w, r, v, http.StatusNotFound, "error.not_found")
+		return
+	case err != nil:
+		s.internalError(w, r, err)
+		return
+	}
+	s.logger.InfoContext(r.Context(), "API key revoked", "prefix", prefix, "by", opendata.AdminActorName(v.Actor.Email))
+	seeOther(w, r, "/admin/keys", "key_revoked")
+}

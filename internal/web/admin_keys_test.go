@@ -1,0 +1,178 @@
+package web_test
+
+import (
+	"context"
+	"encoding/hex"
+	"html"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/opendata-datahub/datahub/internal/auth"
+)
+
+// attr is v as html/template writes it in an attribute value.
+func attr(v string) string { return html.EscapeString(v) }
+
+var newKeyElement = regexp.MustCompile(`<code id="new-key"[^>]*>([^<]*)</code>`)
+
+func TestAdminCreatesAKeyShownOnce(t *testing.T) {
+	rig := newUIRig(t)
+	admin := rig.as(t, "admin@example.gc.ca", adminRole)
+	ctx := context.Background()
+	secret, err := rig.db.Secret(ctx, auth.SecretName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The running server's keyring, loaded before the key exists: it must
+	// learn of the new key, and of its revocation, without a restart.
+	ring, err := auth.NewKeyring(ctx, rig.db, secret, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	r := admin.post(t, "/admin/keys", "project", "CFS", "client", "Forest harvester", "contact", "ops@example.gc.ca", "expires_days", "30")
+	wantStatus(t, r, http.StatusOK)
+	if cc := r.header.Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("Cache-Control %q, want no-store", cc)
+	}
+	m := newKeyElement.FindStringSubmatch(r.body)
+	if m == nil {
+		t.Fatalf("no new-key element in:\n%s", r.body)
+	}
+	key := m[1]
+	if !auth.WellFormed(key) {
+		t.Fatalf("new key %q is not well formed", key)
+	}
+	mustContain(t, r, "will not be shown again", `id="key-`+auth.PrefixOf(key)+`"`)
+
+	keys, err := rig.db.Keys(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 1 {
+		t.Fatalf("%d keys stored, want 1", len(keys))
+	}
+	k := keys[0]
+	if k.Prefix != auth.PrefixOf(key) || k.Project != "CFS" || k.Client != "Forest harvester" || k.Contact != "ops@example.gc.ca" {
+		t.Errorf("stored %+v", k)
+	}
+	if want := rig.now.Add(30 * 24 * time.Hour); k.ExpiresAt == nil || !k.ExpiresAt.Equal(want) {
+		t.Errorf("expires %v, want %v", k.ExpiresAt, want)
+	}
+
+	c, failure, err := ring.Authenticate(ctx, key)
+	if err != nil || failure != "" || c.Project != "CFS" {
+		t.Fatalf("the new key does not authenticate: %v %q %v", c, failure, err)
+	}
+
+	list := admin.get(t, "/admin/keys")
+	wantStatus(t, list, http.StatusOK)
+	mustContain(t, list, k.Prefix, "Forest harvester", "ops@example.gc.ca", "Active", k.ExpiresAt.Format("2006-01-02 15:04 UTC"))
+	mustNotContain(t, list, key, `id="new-key"`, key[:len(key)-8], hex.EncodeToString(k.Hash))
+
+	r = admin.post(t, "/admin/keys/"+k.Prefix+"/revoke")
+	wantRedirect(t, r, "/admin/keys?flash=key_revoked")
+	if _, failure, err := ring.Authenticate(ctx, key); err != nil || failure != auth.RevokedToken {
+		t.Errorf("after revocation the key gives %q, %v; want %q", failure, err, auth.RevokedToken)
+	}
+	list = admin.get(t, r.location)
+	mustContain(t, list, "The key was revoked.", "Revoked")
+	mustNotContain(t, list, `id="revoke-`+k.Prefix+`"`)
+
+	// Revoking again keeps it revoked; an unknown prefix is not found.
+	wantRedirect(t, admin.post(t, "/admin/keys/"+k.Prefix+"/revoke"), "/admin/keys?flash=key_revoked")
+	wantStatus(t, admin.post(t, "/admin/keys/dh_zzzzzzzz/revoke"), http.StatusNotFound)
+}
+
+func TestAdminKeyWithoutExpiry(t *testing.T) {
+	rig := newUIRig(t)
+	admin := rig.as(t, "admin@example.gc.ca", adminRole)
+	r := admin.post(t, "/admin/keys", "project", "nrc_2", "client", "Stats", "contact", "ops@example.gc.ca", "expires_days", "")
+	wantStatus(t, r, http.StatusOK)
+	mustContain(t, r, `id="new-key"`, "It does not expire.")
+	keys, _ := rig.db.Keys(context.Background())
+	if len(keys) != 1 || keys[0].ExpiresAt != nil || keys[0].Project != "nrc_2" {
+		t.Errorf("stored %+v", keys)
+	}
+}
+
+func TestAdminKeyFormErrors(t *testing.T) {
+	rig := newUIRig(t)
+	admin := rig.as(t, "admin@example.gc.ca", adminRole)
+	valid := map[string]string{"project": "CFS", "client": "Harvester", "contact": "ops@example.gc.ca", "expires_days": "90"}
+	for name, c := range map[string]struct {
+		field, value string
+	}{
+		"no project":         {"project", ""},
+		"project with space": {"project", "C FS"},
+		"long project":       {"project", strings.Repeat("A", 33)},
+		"no client":          {"client", "   "},
+		"long client":        {"client", strings.Repeat("é", 201)},
+		"client line break":  {"client", "a\nb"},
+		"no contact":         {"contact", ""},
+		"named contact":      {"contact", "Ops <ops@example.gc.ca>"},
+		"two contacts":       {"contact", "a@example.gc.ca, b@example.gc.ca"},
+		"zero days":          {"expires_days", "0"},
+		"too many days":      {"expires_days", "3651"},
+		"days not a number":  {"expires_days", "90d"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var pairs []string
+			for f, v := range valid {
+				if f == c.field {
+					v = c.value
+				}
+				pairs = append(pairs, f, v)
+			}
+			r := admin.post(t, "/admin/keys", pairs...)
+			wantStatus(t, r, http.StatusUnprocessableEntity)
+			mustContain(t, r, `class="dh-error-summary"`, `href="#`+c.field+`"`, `id="error-`+c.field+`"`,
+				`aria-invalid="true"`, `error-`+c.field+`"`)
+			mustNotContain(t, r, `id="new-key"`)
+			// What was typed is kept.
+			for f, v := range valid {
+				if f == c.field {
+					v = strings.TrimSpace(c.value)
+				}
+				if v != "" && !strings.Contains(r.body, `value="`+attr(v)+`"`) {
+					t.Errorf("typed %s %q was lost", f, v)
+				}
+			}
+			if n := len(rig.snapshot(t).keys); n != 0 {
+				t.Errorf("%d keys created from an invalid form", n)
+			}
+		})
+	}
+}
+
+func TestAdminKeysEscapeClientNames(t *testing.T) {
+	rig := newUIRig(t)
+	admin := rig.as(t, "admin@example.gc.ca", adminRole)
+	const xss = `<script>alert(1)</script>"><img src=x onerror=alert(1)>`
+	r := admin.post(t, "/admin/keys", "project", "CFS", "client", xss, "contact", "ops@example.gc.ca")
+	wantStatus(t, r, http.StatusOK)
+	mustNotContain(t, r, "<script>alert", "<img src=x")
+	list := admin.get(t, "/admin/keys")
+	mustContain(t, list, "&lt;script&gt;alert(1)&lt;/script&gt;")
+	mustNotContain(t, list, "<script>alert", "<img src=x")
+	// And when the form comes back with an error, the typed value is escaped too.
+	bad := admin.post(t, "/admin/keys", "project", "", "client", xss, "contact", "ops@example.gc.ca")
+	wantStatus(t, bad, http.StatusUnprocessableEntity)
+	mustNotContain(t, bad, "<script>alert", "<img src=x")
+}
+
+func TestAdminKeysInFrench(t *testing.T) {
+	rig := newUIRig(t)
+	admin := rig.as(t, "admin@example.gc.ca", adminRole)
+	r := admin.get(t, "/admin/keys?lang=fr")
+	wantStatus(t, r, http.StatusOK)
+	mustContain(t, r, `<html lang="fr">`, "Clés d’API", "Créer une clé", "Système client", "Expire dans (jours)", "Aucune clé d’API")
+	r = admin.post(t, "/admin/keys", "project", "CFS", "client", "Moissonneur", "contact", "ops@example.gc.ca")
+	wantStatus(t, r, http.StatusOK)
+	mustContain(t, r, "Elle ne sera plus affichée", "Elle n’expire pas.", "En vigueur")
+	bad := admin.post(t, "/admin/keys", "project", "CFS", "client", "Moissonneur", "contact", "ops", "expires_days", "x")
+	mustContain(t, bad, "Entrez une seule adresse courriel", "Entrez un nombre entier de jours, de 1 à 3650")
+}

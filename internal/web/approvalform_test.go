@@ -1,0 +1,256 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/opendata-datahub/datahub/internal/opendata"
+	"github.com/opendata-datahub/datahub/internal/pdf"
+	"github.com/opendata-datahub/datahub/internal/store"
+)
+
+// approvalPairs is the approval form as a browser sends it: ticked boxes as "on", unticked ones absent.
+func approvalPairs(f opendata.ApprovalForm) []string {
+	pairs := []string{
+		opendata.FormOwnerDepartment, f.OwnerDepartment, opendata.FormOwnerSector, f.OwnerSector,
+		opendata.FormOwnerBranch, f.OwnerBranch, opendata.FormOwnerDivision, f.OwnerDivision,
+		opendata.FormOwnerSection, f.OwnerSection, opendata.FormOwnerName, f.OwnerName,
+		opendata.FormOwnerPhone, f.OwnerPhone, opendata.FormOwnerEmail, f.OwnerEmail,
+		opendata.FormDatasetTitle, f.DatasetTitle,
+		opendata.FormExceptions, f.Exceptions, opendata.FormBlanketOtherText, f.BlanketOtherText,
+	}
+	if f.TypeOfData != "" {
+		pairs = append(pairs, opendata.FormTypeOfData, f.TypeOfData)
+	}
+	ticked := map[string]bool{
+		opendata.FormSubjectToExceptions: f.SubjectToExceptions, opendata.FormBlanketOngoing: f.BlanketOngoing,
+		opendata.FormBlanketCollection: f.BlanketCollection, opendata.FormBlanketInSitu: f.BlanketInSitu,
+		opendata.FormBlanketOther: f.BlanketOther,
+	}
+	for _, c := range f.ReleaseCriteria() {
+		ticked[c.Field] = c.Confirmed
+	}
+	for name, on := range ticked {
+		if on {
+			pairs = append(pairs, name, "on")
+		}
+	}
+	return pairs
+}
+
+func completeApprovalForm() opendata.ApprovalForm {
+	return opendata.ApprovalForm{
+		OwnerDepartment: "Natural Resources Canada", OwnerBranch: "Canadian Forest Service",
+		OwnerName: "Pat Owner", OwnerPhone: "613-555-0123", OwnerEmail: "pat.owner@example.gc.ca",
+		DatasetTitle: "Forest inventory", TypeOfData: opendata.TypeData,
+		CopyrightCleared: true, AuthorityToRelease: true, NoPersonalInformation: true, NotClassifiedOrProtected: true,
+		FreeOfCharge: true, MachineReadable: true, NonProprietaryFormat: true, OfficialLanguages: true,
+		BlanketOngoing: true,
+	}
+}
+
+func storedApprovalForm(t *testing.T, db *store.DB, id string) (opendata.ApprovalForm, bool) {
+	t.Helper()
+	f, saved, err := db.ApprovalForm(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, saved
+}
+
+func TestApprovalFormIsPrefilledUntilSaved(t *testing.T) {
+	srv := newEditorServer(t)
+	const id = "7a2d3b5f-2c1f-4a8b-8d66-1e7d2f3c4b51"
+	addDraft(t, srv, id, edFields(), opendata.StateInPreparation)
+	jane := signIn(t, srv, edContact)
+	r := jane.get(t, "/flow/"+id)
+	wantCode(t, r, http.StatusOK)
+	if ctl := control(t, r.body, "dataset_title"); !strings.Contains(ctl, `value="Forest inventory"`) {
+		t.Errorf("dataset_title is not the English title: %s", ctl)
+	}
+	if ctl := control(t, r.body, "owner_email"); !strings.Contains(ctl, `value="`+edContact+`"`) {
+		t.Errorf("owner_email is not the contact: %s", ctl)
+	}
+	// No problems are shown for a form not yet saved.
+	lacks(t, r, `id="error-owner_name"`, `id="error-copyright_cleared"`)
+	has(t, r, `id="save-approval-form"`, `<a id="download-pdf"`, `href="/flow/`+id+`/approval-form.pdf"`)
+
+	inFrench(t, jane)
+	if ctl := control(t, jane.get(t, "/flow/"+id).body, "dataset_title"); !strings.Contains(ctl, `value="Inventaire forestier"`) {
+		t.Errorf("in French, dataset_title is not the French title: %s", ctl)
+	}
+}
+
+func TestApprovalFormErrorsKeepWhatWasTyped(t *testing.T) {
+	srv := newEditorServer(t)
+	const id = "7a2d3b5f-2c1f-4a8b-8d66-1e7d2f3c4b52"
+	addDraft(t, srv, id, edFields(), opendata.StateInPreparation)
+	jane := signIn(t, srv, edContact)
+
+	f := completeApprovalForm()
+	f.OwnerName, f.OwnerEmail, f.TypeOfData = "", "pat at example", ""
+	f.AuthorityToRelease = false
+	f.SubjectToExceptions, f.Exceptions = true, "  "
+	r := jane.post(t, "/flow/"+id+"/approval-form", approvalPairs(f)...)
+	wantCode(t, r, http.StatusUnprocessableEntity)
+	wantFieldError(t, r.body, "owner_name", "owner_name", "Name is required.")
+	wantFieldError(t, r.body, "owner_email", "owner_email", "Email must be one email address, such as name@example.gc.ca.")
+	wantFieldError(t, r.body, "authority_to_release", "authority_to_release",
+		"Confirm this criterion: a dataset is released only when the business owner confirms all eight.")
+	wantFieldError(t, r.body, "exceptions", "exceptions", "Exceptions or exclusions is required.")
+	// A radio group's error describes its fieldset, and the summary links to its first option.
+	has(t, r, `<p class="dh-error" id="error-type_of_data">Type of data is required.</p>`,
+		`<a href="#type_of_data-data">Type of data is required.</a>`,
+		`aria-describedby="type_of_data-hint error-type_of_data"`)
+	if ctl := control(t, r.body, "type_of_data-data"); !strings.Contains(ctl, `aria-invalid="true"`) {
+		t.Errorf("the radio is not marked invalid: %s", ctl)
+	}
+	// What was typed and ticked is kept.
+	if ctl := control(t, r.body, "owner_department"); !strings.Contains(ctl, `value="Natural Resources Canada"`) {
+		t.Errorf("owner_department lost: %s", ctl)
+	}
+	if ctl := control(t, r.body, "owner_email"); !strings.Contains(ctl, `value="pat at example"`) {
+		t.Errorf("owner_email lost: %s", ctl)
+	}
+	for _, name := range []string{"copyright_cleared", "subject_to_exceptions", "blanket_ongoing"} {
+		if ctl := control(t, r.body, name); !strings.Contains(ctl, " checked") {
+			t.Errorf("%s is no longer ticked: %s", name, ctl)
+		}
+	}
+	if ctl := control(t, r.body, "authority_to_release"); strings.Contains(ctl, " checked") {
+		t.Errorf("authority_to_release was not ticked: %s", ctl)
+	}
+	if _, saved := storedApprovalForm(t, srv.db, id); saved {
+		t.Error("an invalid approval form was saved")
+	}
+
+	inFrench(t, jane)
+	r = jane.post(t, "/flow/"+id+"/approval-form", approvalPairs(f)...)
+	wantCode(t, r, http.StatusUnprocessableEntity)
+	wantFieldError(t, r.body, "owner_name", "owner_name", "Le champ Nom est obligatoire.")
+	has(t, r, "Confirmez ce critère")
+}
+
+func TestApprovalFormSaves(t *testing.T) {
+	srv := newEditorServer(t)
+	const id = "7a2d3b5f-2c1f-4a8b-8d66-1e7d2f3c4b53"
+	addDraft(t, srv, id, edFields(), opendata.StateInPreparation)
+	jane := signIn(t, srv, edContact)
+
+	f := completeApprovalForm()
+	f.OwnerName = "  Pat Owner  "
+	f.BlanketOtherText = "Not ticked, so dropped"
+	seeOther(t, jane.post(t, "/flow/"+id+"/approval-form", approvalPairs(f)...), "/flow/"+id+"?flash=approval_form_saved")
+	got, saved := storedApprovalForm(t, srv.db, id)
+	if want := completeApprovalForm(); !saved || got != want {
+		t.Errorf("saved %v: %+v, want %+v", saved, got, want)
+	}
+
+	r := jane.get(t, "/flow/"+id+"?flash=approval_form_saved")
+	wantCode(t, r, http.StatusOK)
+	has(t, r, "The approval form was saved.", `value="Pat Owner"`)
+	if ctl := control(t, r.body, "type_of_data-data"); !strings.Contains(ctl, " checked") {
+		t.Errorf("type_of_data is not shown: %s", ctl)
+	}
+}
+
+func TestApprovalFormRefusals(t *testing.T) {
+	srv := newEditorServer(t)
+	const (
+		draft   = "7a2d3b5f-2c1f-4a8b-8d66-1e7d2f3c4b54"
+		pending = "7a2d3b5f-2c1f-4a8b-8d66-1e7d2f3c4b55"
+	)
+	addDraft(t, srv, draft, edFields(), opendata.StateInPreparation)
+	other := edFields()
+	other.FileID = "file-43"
+	addDraft(t, srv, pending, other, opendata.StatePendingApproval)
+	pairs := approvalPairs(completeApprovalForm())
+	wantCode(t, signIn(t, srv, edStranger).post(t, "/flow/"+draft+"/approval-form", pairs...), http.StatusForbidden)
+	wantCode(t, signInAs(t, srv, edApprover, store.RoleApprover).post(t, "/flow/"+draft+"/approval-form", pairs...),
+		http.StatusForbidden)
+	wantCode(t, signIn(t, srv, edContact).postRaw(t, "/flow/"+draft+"/approval-form", pairs...), http.StatusForbidden)
+	wantCode(t, signIn(t, srv, edContact).post(t, "/flow/"+pending+"/approval-form", pairs...), http.StatusConflict)
+	for _, id := range []string{draft, pending} {
+		if _, saved := storedApprovalForm(t, srv.db, id); saved {
+			t.Errorf("%s: a refused approval form was saved", id)
+		}
+	}
+}
+
+func TestApprovalFormPDF(t *testing.T) {
+	srv := newEditorServer(t)
+	const id = "7a2d3b5f-2c1f-4a8b-8d66-1e7d2f3c4b56"
+	addDraft(t, srv, id, edFields(), opendata.StateInPreparation)
+	path := "/flow/" + id + "/approval-form.pdf"
+	// The same data and time give the same bytes, so the download can be compared whole.
+	want := func(form opendata.ApprovalForm) []byte {
+		var buf bytes.Buffer
+		err := pdf.Render(&buf, pdf.FormData{ID: id, Project: testProject, Fields: edFields(), Form: form,
+			FlowURL: srv.URL + "/flow/" + id, Generated: editorNow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	check := func(r response, form opendata.ApprovalForm) {
+		t.Helper()
+		wantCode(t, r, http.StatusOK)
+		for name, v := range map[string]string{
+			"Content-Type":           "application/pdf",
+			"Content-Disposition":    `attachment; filename="approval-form-` + id + `.pdf"`,
+			"Cache-Control":          "no-store",
+			"X-Content-Type-Options": "nosniff",
+		} {
+			if got := r.header.Get(name); got != v {
+				t.Errorf("%s: %q, want %q", name, got, v)
+			}
+		}
+		if !strings.HasPrefix(r.body, "%PDF-") {
+			t.Fatalf("not a PDF: %.20q", r.body)
+		}
+		if r.body != string(want(form)) {
+			t.Error("the PDF is not the form expected")
+		}
+	}
+
+	jane := signIn(t, srv, edContact)
+	draft := opendata.ApprovalForm{DatasetTitle: "Forest inventory", OwnerEmail: edContact}
+	check(jane.get(t, path), draft)
+	seeOther(t, jane.post(t, "/flow/"+id+"/approval-form", approvalPairs(completeApprovalForm())...),
+		"/flow/"+id+"?flash=approval_form_saved")
+	check(jane.get(t, path), completeApprovalForm())
+	check(signInAs(t, srv, edApprover, store.RoleApprover).get(t, path), completeApprovalForm())
+	check(signInAs(t, srv, "boss@example.gc.ca", store.RoleAdmin).get(t, path), completeApprovalForm())
+
+	r := signIn(t, srv, edStranger).get(t, path)
+	wantCode(t, r, http.StatusForbidden)
+	if strings.HasPrefix(r.body, "%PDF") {
+		t.Error("a stranger got the PDF")
+	}
+	r = srv.anonymous().get(t, path)
+	if loc := r.header.Get("Location"); r.status != http.StatusSeeOther || !strings.HasPrefix(loc, "/signin?next=") {
+		t.Errorf("anonymous: %d to %q, want 303 to sign in", r.status, loc)
+	}
+	wantCode(t, jane.get(t, "/flow/7a2d3b5f-2c1f-4a8b-8d66-1e7d2f3c4b99/approval-form.pdf"), http.StatusNotFound)
+}
+
+func TestApprovalFormEscapesStoredXSS(t *testing.T) {
+	srv := newEditorServer(t)
+	const id = "7a2d3b5f-2c1f-4a8b-8d66-1e7d2f3c4b57"
+	const attack = `"><script>alert(1)</script>`
+	addDraft(t, srv, id, edFields(), opendata.StateInPreparation)
+	f := completeApprovalForm()
+	f.OwnerName, f.DatasetTitle, f.SubjectToExceptions, f.Exceptions = attack, attack, true, attack
+	if err := srv.db.SaveApprovalForm(context.Background(), id, f, "user:"+edContact); err != nil {
+		t.Fatal(err)
+	}
+	for _, who := range []*visitor{signIn(t, srv, edContact), signInAs(t, srv, edApprover, store.RoleApprover)} {
+		r := who.get(t, "/flow/"+id)
+		wantCode(t, r, http.StatusOK)
+		lacks(t, r, "<script>alert(1)</script>", `"><script`)
+		has(t, r, "&lt;script&gt;alert(1)&lt;/script&gt;")
+	}
+}

@@ -1,0 +1,219 @@
+package web
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/opendata-datahub/datahub/internal/i18n"
+	"github.com/opendata-datahub/datahub/internal/opendata"
+	"github.com/opendata-datahub/datahub/internal/pdf"
+	"github.com/opendata-datahub/datahub/internal/store"
+)
+
+// uploadOverhead is the room an upload's body has beyond the file itself:
+// the multipart framing and the CSRF field.
+const uploadOverhead = 64 << 10
+
+// maxUploadName bounds the kept name of an uploaded file, in characters.
+const maxUploadName = 200
+
+// signedView is the signed approval section.
+type signedView struct {
+	Present    bool
+	FileName   string
+	Size       string
+	Pages      int
+	UploadedAt time.Time
+	UploadedBy string
+	Open       string // the PDF's address
+	MustOpen   bool   // the viewer is to approve and has not opened this version
+	Opened     bool   // the viewer approves the project and has opened this version
+	Upload     bool   // the viewer may attach a file
+	Action     string // the upload form's address
+	Limit      string // the largest file accepted, in words
+	Error      string // why the last upload was refused
+}
+
+func (s *Server) newSignedView(lang i18n.Lang, sub *opendata.Submission, v *viewer, f *flowFacts, editable bool, problem string) signedView {
+	sv := signedView{Upload: editable, Action: flowPath(sub.ID) + "/signed-approval",
+		Limit: byteSize(lang, s.cfg.UploadMaxBytes), Error: problem}
+	if a := f.signed; a != nil {
+		sv.Present, sv.FileName, sv.Size, sv.Pages = true, a.FileName, byteSize(lang, a.Size), a.Pages
+		sv.UploadedAt, sv.UploadedBy, sv.Open = a.UploadedAt, actorName(lang, a.UploadedBy), sv.Action
+		approver := v.Actor.Approves(sub.Project) && !v.Actor.IsContact(sub)
+		sv.Opened = approver && f.list.SignedApprovalOpened
+		sv.MustOpen = approver && !sv.Opened && sub.State == opendata.StatePendingApproval
+	}
+	return sv
+}
+
+// openSigned serves the signed approval PDF to those who may read it. When
+// an approver of the project opens it, that is recorded: Approve needs it.
+// The PDF is the contact's file, so it is served sandboxed and never sniffed.
+func (s *Server) openSigned(w http.ResponseWriter, r *http.Request, v *viewer) {
+	sub, ok := s.loadSubmission(w, r, v)
+	if !ok {
+		return
+	}
+	if !sub.CanReadSignedApproval(v.Actor) {
+		s.fail(w, r, v, http.StatusForbidden, "error.forbidden")
+		return
+	}
+	f, meta, err := s.db.OpenSignedApproval(r.Context(), sub.ID)
+	if err != nil {
+		s.refuse(w, r, v, err)
+		return
+	}
+	defer f.Close()
+	if v.Actor.Approves(sub.Project) {
+		if err := s.db.RecordOpened(r.Context(), sub.ID, v.Actor.Email, meta.SHA256); err != nil {
+			s.refuse(w, r, v, err)
+			return
+		}
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/pdf")
+	h.Set("Content-Disposition", `inline; filename="signed-approval-`+sub.ID+`.pdf"`)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
+	h.Set("Cache-Control", "no-store")
+	http.ServeContent(w, r, "", time.Time{}, f)
+}
+
+// uploadSigned attaches the signed approval: the contact's or an admin's,
+// while the submission is with its contact, checked by content. A refused
+// file is shown next to the field; nothing stored changes.
+func (s *Server) uploadSigned(w http.ResponseWriter, r *http.Request, v *viewer) {
+	sub, ok := s.loadSubmission(w, r, v)
+	if !ok {
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.UploadMaxBytes+uploadOverhead)
+	up := readUpload(r, s.cfg.UploadMaxBytes)
+	r.PostForm = url.Values{csrfField: {up.csrf}}
+	if !s.checkCSRF(w, r, v) {
+		return
+	}
+	if err := sub.CheckEdit(v.Actor); err != nil {
+		s.refuse(w, r, v, err)
+		return
+	}
+	if up.problem != "" {
+		l := lang(w, r)
+		msg := t(l, up.problem, "size", byteSize(l, s.cfg.UploadMaxBytes))
+		s.renderFlow(w, r, v, sub, http.StatusUnprocessableEntity, flowEdit{}, flowProblems{Upload: msg})
+		return
+	}
+	meta := store.SignedApproval{SHA256: up.info.SHA256, Size: up.info.Size, Pages: up.info.Pages,
+		FileName: uploadName(up.name), UploadedBy: editedBy(v.Actor, sub)}
+	if err := s.db.SaveSignedApproval(r.Context(), sub.ID, meta, up.data); err != nil {
+		s.refuse(w, r, v, err)
+		return
+	}
+	http.Redirect(w, r, flowPath(sub.ID)+"?flash=signed_uploaded", http.StatusSeeOther)
+}
+
+// upload is what an upload form sent.
+type upload struct {
+	csrf    string
+	name    string
+	data    []byte
+	info    pdf.Info
+	problem string // the catalogue key of what is wrong with the file, if anything
+}
+
+// readUpload streams the multipart body: the CSRF field, and the file,
+// checked as it is read and kept only when it is an acceptable PDF of at
+// most limit bytes. Other fields are skipped.
+func readUpload(r *http.Request, limit int64) upload {
+	var up upload
+	mr, err := r.MultipartReader()
+	if err != nil { // not multipart: no file, but its CSRF token still counts
+		_ = r.ParseForm()
+		up.csrf, up.problem = r.PostFormValue(csrfField), "signed.error.required"
+		return up
+	}
+	seen := false
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		} else if err != nil {
+			if up.problem == "" {
+				up.problem = bodyProblem(err)
+			}
+			break
+		}
+		switch part.FormName() {
+		case csrfField:
+			b, _ := io.ReadAll(io.LimitReader(part, 256))
+			up.csrf = string(b)
+		case "file":
+			if !seen {
+				seen = true
+				up.readFile(part, limit)
+			}
+		}
+		part.Close()
+	}
+	if !seen && up.problem == "" {
+		up.problem = "signed.error.required"
+	}
+	return up
+}
+
+func (up *upload) readFile(part *multipart.Part, limit int64) {
+	up.name = part.FileName()
+	var buf bytes.Buffer
+	info, err := pdf.CheckUpload(io.TeeReader(part, &buf), limit)
+	var refused *pdf.UploadError
+	switch {
+	case err == nil:
+		up.info, up.data = info, buf.Bytes()
+	case errors.As(err, &refused) && refused.Reason == pdf.ReasonNotPDF && buf.Len() == 0 && up.name == "":
+		up.problem = "signed.error.required" // the form was sent without choosing a file
+	case errors.As(err, &refused):
+		up.problem = "signed.error." + refused.Reason
+	default:
+		up.problem = bodyProblem(err)
+	}
+}
+
+// bodyProblem names a failure to read the request body.
+func bodyProblem(err error) string {
+	if errors.As(err, new(*http.MaxBytesError)) {
+		return "signed.error.too_large"
+	}
+	return "signed.error.unreadable"
+}
+
+// uploadName keeps the last element of an uploaded file's name, without
+// control or formatting characters (which could disguise it), at most
+// maxUploadName characters.
+func uploadName(name string) string {
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError {
+			return -1
+		}
+		return r
+	}, name)
+	name = strings.TrimSpace(name)
+	if utf8.RuneCountInString(name) > maxUploadName {
+		name = strings.TrimSpace(string([]rune(name)[:maxUploadName]))
+	}
+	if name == "" || name == "." || name == ".." {
+		return "signed-approval.pdf"
+	}
+	return name
+}

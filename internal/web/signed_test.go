@@ -1,0 +1,197 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"codeberg.org/go-pdf/fpdf"
+
+	"github.com/opendata-datahub/datahub/internal/opendata"
+	"github.com/opendata-datahub/datahub/internal/pdf"
+	"github.com/opendata-datahub/datahub/internal/web"
+)
+
+// renderOther is a readable PDF other than signedPDF's.
+func renderOther(t *testing.T) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := pdf.Render(&b, pdf.FormData{ID: otherID, Project: testProject, Fields: fields(), Form: completeForm(),
+		Generated: created.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// protectedPDF is a one-page PDF that needs a password to open.
+func protectedPDF(t *testing.T) []byte {
+	t.Helper()
+	p := fpdf.New("P", "mm", "Letter", "")
+	p.SetProtection(fpdf.CnProtectPrint, "open-sesame", "owner")
+	p.AddPage()
+	p.SetFont("Helvetica", "", 12)
+	p.Cell(40, 10, "Signed")
+	var b bytes.Buffer
+	if err := p.Output(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// The contact attaches the signed approval; the page then links to it and
+// the checklist counts it.
+func TestSignedUpload(t *testing.T) {
+	rig := newFlowRig(t)
+	page := "/flow/" + subID
+	data := signedPDF(t)
+	name := `C:\Users\jane\..\Signed ` + "\u202e" + `fdp.exe` + strings.Repeat("x", 300) + ".pdf"
+	seeOther(t, rig.contact.upload(t, page+"/signed-approval", name, data), page+"?flash=signed_uploaded")
+
+	a, err := rig.db.SignedApproval(context.Background(), subID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Size != int64(len(data)) || a.Pages < 1 || a.UploadedBy != "user:"+contact {
+		t.Errorf("stored %+v", a)
+	}
+	if strings.ContainsAny(a.FileName, `\/`+"\u202e") || !strings.HasPrefix(a.FileName, "Signed fdp.exe") ||
+		utf8.RuneCountInString(a.FileName) != 200 {
+		t.Errorf("file name %q (%d characters) is not cleaned", a.FileName, utf8.RuneCountInString(a.FileName))
+	}
+	r := rig.contact.get(t, page+"?lang=en&flash=signed_uploaded")
+	has(t, r, "The signed approval is attached.", `id="open-signed"`, `<dd id="signed-name">Signed fdp.exe`,
+		"Done:</span>\n<a href=\"#signed-approval\">Signed approval attached</a>",
+		"Attaching another file replaces the one above.")
+	lacks(t, r, `id="signed-must-open"`) // the contact does not approve
+
+	// An admin may replace it; the record says in which capacity.
+	seeOther(t, rig.admin.upload(t, page+"/signed-approval", "new.pdf", renderOther(t)), page+"?flash=signed_uploaded")
+	if a, _ := rig.db.SignedApproval(context.Background(), subID); a.UploadedBy != "admin:"+admin || a.FileName != "new.pdf" {
+		t.Errorf("after the admin's upload: %+v", a)
+	}
+}
+
+// A file that is not an acceptable PDF is refused next to the field, in the
+// reader's language, and nothing is stored.
+func TestSignedUploadRefusals(t *testing.T) {
+	const limit = 64 << 10
+	srv := newTestServer(t, func(c *web.Config) { c.UploadMaxBytes = limit })
+	srv.submission(t, subID, fields())
+	jane := signIn(t, srv, contact)
+	page := "/flow/" + subID
+	good := signedPDF(t)
+	tests := []struct {
+		name, file string
+		data       []byte
+		lang, msg  string
+	}{
+		{"not a PDF", "signed.pdf", []byte("GIF89a not a pdf"), "en", "The file is not a PDF. Attach the signed approval as a PDF file."},
+		{"not a PDF, in French", "signed.pdf", []byte("hello"), "fr", "Le fichier n’est pas un PDF.|Le fichier n&#39;est pas un PDF."},
+		{"damaged", "signed.pdf", append([]byte("%PDF-1.7\n"), bytes.Repeat([]byte("garbage "), 100)...), "en", "The PDF is damaged or has no pages."},
+		{"truncated", "signed.pdf", good[:len(good)/2], "en", "The PDF is damaged or has no pages."},
+		{"password-protected", "signed.pdf", protectedPDF(t), "en", "The PDF is password-protected."},
+		{"no file chosen", "", nil, "en", "Choose the signed approval PDF to attach."},
+		{"too large", "big.pdf", append(append([]byte{}, good...), bytes.Repeat([]byte{'%'}, limit)...), "en",
+			"The file is too large: attach a PDF of at most 64 KB."},
+		{"far too large", "huge.pdf", append([]byte("%PDF-1.7\n"), bytes.Repeat([]byte{' '}, 4*limit)...), "en",
+			"The file is too large: attach a PDF of at most 64 KB."},
+		{"too large, in French", "big.pdf", bytes.Repeat([]byte("%PDF-"), limit), "fr",
+			"Le fichier est trop volumineux : joignez un PDF d’au plus 64 Ko.|Le fichier est trop volumineux : joignez un PDF d&#39;au plus 64 Ko."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			jane.get(t, page+"?lang="+tt.lang)
+			r := jane.upload(t, page+"/signed-approval", tt.file, tt.data)
+			wantCode(t, r, http.StatusUnprocessableEntity)
+			found := false
+			for _, msg := range strings.Split(tt.msg, "|") {
+				found = found || strings.Contains(r.body, `<p class="dh-error" id="error-file">`+msg)
+			}
+			if !found {
+				t.Errorf("page lacks %q next to the field", tt.msg)
+			}
+			has(t, r, `<a href="#file">`, `aria-describedby="file-hint error-file" aria-invalid="true">`)
+			if _, err := srv.db.SignedApproval(context.Background(), subID); opendata.ErrorCode(err) != opendata.ENOTFOUND {
+				t.Errorf("something was stored: %v", err)
+			}
+		})
+	}
+	// A good file within the limit is still accepted.
+	jane.get(t, page+"?lang=en")
+	seeOther(t, jane.upload(t, page+"/signed-approval", "signed.pdf", good), page+"?flash=signed_uploaded")
+}
+
+// Only the contact and admins attach, and only while the submission is with the contact.
+func TestSignedUploadPermissions(t *testing.T) {
+	rig := newFlowRig(t)
+	page := "/flow/" + subID
+	data := signedPDF(t)
+	wantCode(t, rig.approver.upload(t, page+"/signed-approval", "a.pdf", data), http.StatusForbidden)
+	wantCode(t, rig.stranger.upload(t, page+"/signed-approval", "a.pdf", data), http.StatusForbidden)
+	r := rig.anonymous().upload(t, page+"/signed-approval", "a.pdf", data)
+	wantCode(t, r, http.StatusUnauthorized)
+	has(t, r, `id="error-signed-out"`)
+	if r := rig.approver.get(t, page); strings.Contains(section(t, r.body, "signed-approval"), "<form") {
+		t.Error("an approver is offered the upload form")
+	}
+	rig.makeReady(t, subID)
+	seeOther(t, rig.contact.post(t, page+"/actions/submit_for_approval"), page+"?flash=submit_for_approval")
+	r = rig.contact.upload(t, page+"/signed-approval", "late.pdf", renderOther(t))
+	wantCode(t, r, http.StatusConflict)
+	if a, _ := rig.db.SignedApproval(context.Background(), subID); a.FileName != "signed.pdf" {
+		t.Errorf("the signed approval was replaced by %q", a.FileName)
+	}
+}
+
+// The PDF is served inline, sandboxed, to those who may read it; opening it
+// is recorded for approvers only.
+func TestSignedDownload(t *testing.T) {
+	rig := newFlowRig(t)
+	ctx := context.Background()
+	path := "/flow/" + subID + "/signed-approval"
+	wantCode(t, rig.contact.get(t, path), http.StatusNotFound) // nothing attached yet
+	rig.attachSigned(t, subID)
+	a, err := rig.db.SignedApproval(ctx, subID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := signedPDF(t)
+	for _, who := range []*visitor{rig.contact, rig.admin, rig.approver} {
+		r := who.get(t, path)
+		wantCode(t, r, http.StatusOK)
+		for name, value := range map[string]string{
+			"Content-Type":            "application/pdf",
+			"Content-Disposition":     `inline; filename="signed-approval-` + subID + `.pdf"`,
+			"X-Content-Type-Options":  "nosniff",
+			"Content-Security-Policy": "sandbox; default-src 'none'",
+			"Cache-Control":           "no-store",
+		} {
+			if got := r.header.Get(name); got != value {
+				t.Errorf("%s: %s = %q, want %q", who.email, name, got, value)
+			}
+		}
+		if r.body != string(want) {
+			t.Errorf("%s: served %d bytes, not the stored file", who.email, len(r.body))
+		}
+		opened, err := rig.db.Opened(ctx, subID, who.email, a.SHA256)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if opened != (who == rig.approver) {
+			t.Errorf("%s: opened recorded = %v", who.email, opened)
+		}
+	}
+	wantCode(t, rig.stranger.get(t, path), http.StatusForbidden)
+	wantCode(t, signIn(t, rig.testServer, otherAppr).get(t, path), http.StatusForbidden)
+	r := rig.anonymous().get(t, path)
+	seeOther(t, r, "/signin?next=%2Fflow%2F"+subID+"%2Fsigned-approval")
+	for _, who := range []string{stranger, otherAppr} {
+		if opened, _ := rig.db.Opened(ctx, subID, who, a.SHA256); opened {
+			t.Errorf("%s: opened recorded", who)
+		}
+	}
+}
