@@ -131,6 +131,7 @@ func (s *Server) showFlow(w http.ResponseWriter, r *http.Request, v *viewer, sub
 	s.renderFlow(w, r, v, sub, status, edit, flowProblems{})
 }
 
+// renderFlow renders the page with the refusals of this file's forms.
 func (s *Server) renderFlow(w http.ResponseWriter, r *http.Request, v *viewer, sub *opendata.Submission, status int,
 	edit flowEdit, probs flowProblems) {
 	f, err := s.facts(r.Context(), sub, v)
@@ -175,8 +176,8 @@ type flowFacts struct {
 	list      opendata.Checklist
 	metaErrs  int                   // problems with the metadata
 	check     *store.FileCheck      // nil when no check was requested
-	form      opendata.ApprovalForm // as saved, or empty
-	formSaved bool                  //
+	form      opendata.ApprovalForm // as saved; empty unless formSaved
+	formSaved bool
 	signed    *store.SignedApproval // nil when none is attached
 }
 

@@ -1,6 +1,8 @@
-// Package web serves the pages people see, on one layout built with the GC Design
-// System: for now the bilingual page behind flow_url, which shows a submission's
-// state and what happens next.
+// Package web serves the pages people see, in English and French, on one layout
+// built with the GC Design System: sign-in, the submission page behind flow_url
+// (checklist, editors, approval form, signed approval, actions, timeline), the
+// approver queue and the admin pages. Every action is a plain form with a CSRF
+// token; who may do what is decided by the opendata package, not the templates.
 package web
 
 import (

@@ -177,7 +177,6 @@ func withoutLoader(t *testing.T, body string) string {
 	return loader.ReplaceAllString(body, "")
 }
 
-
 // signInLink is the anonymous page's link: sign in, then come back here.
 func signInLink(id string) string { return `href="/signin?next=%2Fflow%2F` + id + `"` }
 
