@@ -26,6 +26,7 @@ Usage:
   datahub users grant admin|approver EMAIL [--project P]   give a role in the web UI
   datahub users revoke admin|approver EMAIL [--project P]  take it away
   datahub users list                          list who holds which role
+  datahub outbox [--to EMAIL] [--last N]      print the email written to DATA/outbox (no --smtp-url)
   datahub jobs list [--state S,...]           background jobs queued, running, retrying or failed
   datahub vocabulary show [--json]            print the choice lists
 
@@ -69,6 +70,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runKeys(ctx, rest, stdout, stderr)
 	case "users":
 		return runUsers(ctx, args[1:], stdout, stderr)
+	case "outbox":
+		return runOutbox(args[1:], stdout, stderr)
 	case "jobs":
 		return runJobs(ctx, rest, stdout, stderr)
 	case "vocabulary":
@@ -77,7 +80,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	return usageError{fmt.Sprintf("unknown command %q (try: serve, migrate, keys, users, jobs, vocabulary)", cmd)}
+	return usageError{fmt.Sprintf("unknown command %q (try: serve, migrate, keys, users, outbox, jobs, vocabulary)", cmd)}
 }
 
 // parseFlags parses args, then fills every flag not given on the command line

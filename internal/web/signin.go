@@ -127,7 +127,7 @@ func (s *Server) sendLink(r *http.Request, email, next string) error {
 		return errors.New("no mailer configured")
 	}
 	link := s.cfg.PublicURL + "/signin/verify?token=" + token
-	return s.cfg.Mailer.Send(r.Context(), mail.SignInLink(mail.Data{To: []string{email}, SignInURL: link}))
+	return s.cfg.Mailer.Send(r.Context(), mail.SignInLink(mail.Data{To: []string{email}, SignInURL: link, ValidFor: linkTTL}))
 }
 
 // confirmLink shows a button that spends the link. Opening the link does not
