@@ -5,8 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/mail"
-	"regexp"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -16,8 +14,6 @@ import (
 	"github.com/opendata-datahub/datahub/internal/opendata"
 	"github.com/opendata-datahub/datahub/internal/store"
 )
-
-var projectPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$`)
 
 func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -48,12 +44,12 @@ func keysCreate(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	switch {
-	case !projectPattern.MatchString(*project):
+	case !opendata.ValidProject(*project):
 		return usageError{"keys create: --project must be a short acronym of letters, digits, - or _ (e.g. CFS)"}
 	case strings.TrimSpace(*client) == "" || len(*client) > 200:
 		return usageError{"keys create: --client must name the client system (1 to 200 characters)"}
 	}
-	if a, err := mail.ParseAddress(*contact); err != nil || a.Address != *contact {
+	if !opendata.OneAddress(*contact) {
 		return usageError{"keys create: --contact must be one email address"}
 	}
 	var expiresAt *time.Time

@@ -5,11 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/mail"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/opendata-datahub/datahub/internal/opendata"
 	"github.com/opendata-datahub/datahub/internal/store"
 )
 
@@ -53,10 +53,10 @@ func usersChange(ctx context.Context, verb string, args []string, stdout io.Writ
 	if !role.Valid() {
 		return usageError{fmt.Sprintf("%s: unknown role %q (expected approver or admin)", name, role)}
 	}
-	if a, err := mail.ParseAddress(email); err != nil || a.Address != email {
+	if !opendata.OneAddress(email) {
 		return usageError{fmt.Sprintf("%s: %q is not one email address", name, email)}
 	}
-	if *project != "" && !projectPattern.MatchString(*project) {
+	if *project != "" && !opendata.ValidProject(*project) {
 		return usageError{fmt.Sprintf("%s: --project must be a short acronym of letters, digits, - or _ (e.g. CFS)", name)}
 	}
 	if role == store.RoleAdmin && *project != "" {

@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	netmail "net/mail"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/opendata-datahub/datahub/internal/atomicfile"
 )
 
 // Outbox writes each message as an .eml file into a folder instead of sending it: the embedded default,
@@ -36,7 +37,7 @@ func NewOutbox(dir, from string, log *slog.Logger) (*Outbox, error) {
 func (o *Outbox) Dir() string { return o.dir }
 
 // Send writes m to a new file named by time and Message-ID, so names sort by arrival and never collide.
-// The file appears whole or not at all (temp file + rename). The body is never logged: it may hold a
+// The file appears whole or not at all (atomicfile). The body is never logged: it may hold a
 // sign-in link.
 func (o *Outbox) Send(ctx context.Context, m Message) error {
 	if err := ctx.Err(); err != nil {
@@ -51,14 +52,8 @@ func (o *Outbox) Send(ctx context.Context, m Message) error {
 	if err != nil {
 		return fmt.Errorf("outbox send: %w", err)
 	}
-	if err := os.MkdirAll(o.dir, 0o750); err != nil {
-		return fmt.Errorf("outbox send: %w", err)
-	}
 	path := filepath.Join(o.dir, fileName(now, m.ID))
-	if err := writeAtomic(path, func(f *os.File) error {
-		_, err := msg.WriteTo(f)
-		return err
-	}); err != nil {
+	if err := atomicfile.Write(path, msg); err != nil {
 		return fmt.Errorf("outbox send: %w", err)
 	}
 	o.log.InfoContext(ctx, "mail written to outbox",
@@ -80,33 +75,4 @@ func fileName(t time.Time, id string) string {
 		safe = safe[:64]
 	}
 	return t.UTC().Format("20060102T150405.000000000Z") + "-" + safe + ".eml"
-}
-
-// writeAtomic writes through a hidden temp file in the same folder, then renames it into place, so
-// a reader never sees a partial .eml.
-func writeAtomic(path string, write func(*os.File) error) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), ".outbox-*.tmp")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			_ = f.Close()
-			_ = os.Remove(tmp)
-		}
-	}()
-	if err = write(f); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o640); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }

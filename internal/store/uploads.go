@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -14,6 +15,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/opendata-datahub/datahub/internal/atomicfile"
 	"github.com/opendata-datahub/datahub/internal/opendata"
 )
 
@@ -69,7 +71,7 @@ func (db *DB) SaveSignedApproval(ctx context.Context, id string, meta SignedAppr
 	if err := db.checkEditable(ctx, id); err != nil {
 		return fmt.Errorf("save signed approval: %w", err)
 	}
-	if err := writeFileAtomic(path, pdf); err != nil {
+	if err := atomicfile.Write(path, bytes.NewReader(pdf)); err != nil {
 		return fmt.Errorf("save signed approval: %w", err)
 	}
 	err = db.update(ctx, func(tx *Tx) error {
@@ -216,55 +218,4 @@ func cleanFileName(name string) string {
 		return "signed-approval.pdf"
 	}
 	return name
-}
-
-// writeFileAtomic writes data to path through a temporary file in the same
-// folder, synced and renamed into place, then syncs the folders, so that the
-// file survives a crash whole or not at all.
-func writeFileAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, ".upload-*.tmp")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			_ = f.Close()
-			_ = os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o640); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	// The folder holds the new name; its parent, the folder's, if it was just made.
-	for _, d := range []string{dir, filepath.Dir(dir)} {
-		if err = syncDir(d); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

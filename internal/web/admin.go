@@ -2,9 +2,7 @@ package web
 
 import (
 	"net/http"
-	netmail "net/mail"
 	"net/url"
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -26,25 +24,20 @@ func (s *Server) registerAdmin(mux Router) {
 }
 
 // admin serves a page to admins only; others signed in are refused.
-func (s *Server) admin(h handler) http.HandlerFunc {
-	return s.signedIn(func(w http.ResponseWriter, r *http.Request, v *viewer) {
-		if !v.Actor.IsAdmin() {
-			s.fail(w, r, v, http.StatusForbidden, "error.forbidden")
-			return
-		}
-		h(w, r, v)
-	})
-}
+func (s *Server) admin(h handler) http.HandlerFunc { return s.signedIn(s.adminOnly(h)) }
 
 // adminForm serves an admin's state-changing POST, after the CSRF check.
-func (s *Server) adminForm(h handler) http.HandlerFunc {
-	return s.form(func(w http.ResponseWriter, r *http.Request, v *viewer) {
+func (s *Server) adminForm(h handler) http.HandlerFunc { return s.form(s.adminOnly(h)) }
+
+// adminOnly refuses whoever is not an admin.
+func (s *Server) adminOnly(h handler) handler {
+	return func(w http.ResponseWriter, r *http.Request, v *viewer) {
 		if !v.Actor.IsAdmin() {
 			s.fail(w, r, v, http.StatusForbidden, "error.forbidden")
 			return
 		}
 		h(w, r, v)
-	})
+	}
 }
 
 func (s *Server) adminHome(w http.ResponseWriter, r *http.Request, v *viewer) {
@@ -75,16 +68,6 @@ func (e inputErrors) For(field string) *inputError {
 		}
 	}
 	return nil
-}
-
-// projectPattern is what a project acronym may be, as the command line accepts it.
-var projectPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$`)
-
-// oneAddress reports whether typed is exactly one plain email address, as the
-// command line accepts it.
-func oneAddress(typed string) bool {
-	a, err := netmail.ParseAddress(typed)
-	return err == nil && a.Address == typed && len(typed) <= 254
 }
 
 // plainText reports whether s is 1 to max characters of printable text.

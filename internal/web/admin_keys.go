@@ -77,13 +77,13 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request, v *viewer) {
 		ExpiresDays: strings.TrimSpace(r.PostFormValue("expires_days")),
 	}}
 	var days int
-	if !projectPattern.MatchString(p.Form.Project) {
+	if !opendata.ValidProject(p.Form.Project) {
 		p.Errors = append(p.Errors, inputError{"project", t(p.Lang, "admin.error.project")})
 	}
 	if !plainText(p.Form.Client, 200) {
 		p.Errors = append(p.Errors, inputError{"client", t(p.Lang, "admin.keys.error.client")})
 	}
-	if !oneAddress(p.Form.Contact) {
+	if !opendata.OneAddress(p.Form.Contact) {
 		p.Errors = append(p.Errors, inputError{"contact", t(p.Lang, "admin.error.email")})
 	}
 	if p.Form.ExpiresDays != "" {
@@ -131,12 +131,8 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request, v *viewer) {
 func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request, v *viewer) {
 	prefix := r.PathValue("prefix")
 	err := s.db.RevokeKey(r.Context(), prefix)
-	switch {
-	case opendata.ErrorCode(err) == opendata.ENOTFOUND:
-		s.fail(w, r, v, http.StatusNotFound, "error.not_found")
-		return
-	case err != nil:
-		s.internalError(w, r, err)
+	if err != nil {
+		s.refuse(w, r, v, err)
 		return
 	}
 	s.logger.InfoContext(r.Context(), "API key revoked", "prefix", prefix, "by", opendata.AdminActorName(v.Actor.Email))

@@ -34,7 +34,7 @@ func TestAdminCreatesAKeyShownOnce(t *testing.T) {
 	}
 
 	r := admin.post(t, "/admin/keys", "project", "CFS", "client", "Forest harvester", "contact", "ops@example.gc.ca", "expires_days", "30")
-	wantStatus(t, r, http.StatusOK)
+	wantCode(t, r, http.StatusOK)
 	if cc := r.header.Get("Cache-Control"); cc != "no-store" {
 		t.Errorf("Cache-Control %q, want no-store", cc)
 	}
@@ -46,7 +46,7 @@ func TestAdminCreatesAKeyShownOnce(t *testing.T) {
 	if !auth.WellFormed(key) {
 		t.Fatalf("new key %q is not well formed", key)
 	}
-	mustContain(t, r, "will not be shown again", `id="key-`+auth.PrefixOf(key)+`"`)
+	has(t, r, "will not be shown again", `id="key-`+auth.PrefixOf(key)+`"`)
 
 	keys, err := rig.db.Keys(ctx)
 	if err != nil {
@@ -69,30 +69,30 @@ func TestAdminCreatesAKeyShownOnce(t *testing.T) {
 	}
 
 	list := admin.get(t, "/admin/keys")
-	wantStatus(t, list, http.StatusOK)
-	mustContain(t, list, k.Prefix, "Forest harvester", "ops@example.gc.ca", "Active", k.ExpiresAt.Format("2006-01-02 15:04 UTC"))
-	mustNotContain(t, list, key, `id="new-key"`, key[:len(key)-8], hex.EncodeToString(k.Hash))
+	wantCode(t, list, http.StatusOK)
+	has(t, list, k.Prefix, "Forest harvester", "ops@example.gc.ca", "Active", k.ExpiresAt.Format("2006-01-02 15:04 UTC"))
+	lacks(t, list, key, `id="new-key"`, key[:len(key)-8], hex.EncodeToString(k.Hash))
 
 	r = admin.post(t, "/admin/keys/"+k.Prefix+"/revoke")
-	wantRedirect(t, r, "/admin/keys?flash=key_revoked")
+	seeOther(t, r, "/admin/keys?flash=key_revoked")
 	if _, failure, err := ring.Authenticate(ctx, key); err != nil || failure != auth.RevokedToken {
 		t.Errorf("after revocation the key gives %q, %v; want %q", failure, err, auth.RevokedToken)
 	}
-	list = admin.get(t, r.location)
-	mustContain(t, list, "The key was revoked.", "Revoked")
-	mustNotContain(t, list, `id="revoke-`+k.Prefix+`"`)
+	list = admin.get(t, r.header.Get("Location"))
+	has(t, list, "The key was revoked.", "Revoked")
+	lacks(t, list, `id="revoke-`+k.Prefix+`"`)
 
 	// Revoking again keeps it revoked; an unknown prefix is not found.
-	wantRedirect(t, admin.post(t, "/admin/keys/"+k.Prefix+"/revoke"), "/admin/keys?flash=key_revoked")
-	wantStatus(t, admin.post(t, "/admin/keys/dh_zzzzzzzz/revoke"), http.StatusNotFound)
+	seeOther(t, admin.post(t, "/admin/keys/"+k.Prefix+"/revoke"), "/admin/keys?flash=key_revoked")
+	wantCode(t, admin.post(t, "/admin/keys/dh_zzzzzzzz/revoke"), http.StatusNotFound)
 }
 
 func TestAdminKeyWithoutExpiry(t *testing.T) {
 	rig := newUIRig(t)
 	admin := rig.as(t, "admin@example.gc.ca", adminRole)
 	r := admin.post(t, "/admin/keys", "project", "nrc_2", "client", "Stats", "contact", "ops@example.gc.ca", "expires_days", "")
-	wantStatus(t, r, http.StatusOK)
-	mustContain(t, r, `id="new-key"`, "It does not expire.")
+	wantCode(t, r, http.StatusOK)
+	has(t, r, `id="new-key"`, "It does not expire.")
 	keys, _ := rig.db.Keys(context.Background())
 	if len(keys) != 1 || keys[0].ExpiresAt != nil || keys[0].Project != "nrc_2" {
 		t.Errorf("stored %+v", keys)
@@ -128,10 +128,10 @@ func TestAdminKeyFormErrors(t *testing.T) {
 				pairs = append(pairs, f, v)
 			}
 			r := admin.post(t, "/admin/keys", pairs...)
-			wantStatus(t, r, http.StatusUnprocessableEntity)
-			mustContain(t, r, `class="dh-error-summary"`, `href="#`+c.field+`"`, `id="error-`+c.field+`"`,
+			wantCode(t, r, http.StatusUnprocessableEntity)
+			has(t, r, `class="dh-error-summary"`, `href="#`+c.field+`"`, `id="error-`+c.field+`"`,
 				`aria-invalid="true"`, `error-`+c.field+`"`)
-			mustNotContain(t, r, `id="new-key"`)
+			lacks(t, r, `id="new-key"`)
 			// What was typed is kept.
 			for f, v := range valid {
 				if f == c.field {
@@ -153,26 +153,26 @@ func TestAdminKeysEscapeClientNames(t *testing.T) {
 	admin := rig.as(t, "admin@example.gc.ca", adminRole)
 	const xss = `<script>alert(1)</script>"><img src=x onerror=alert(1)>`
 	r := admin.post(t, "/admin/keys", "project", "CFS", "client", xss, "contact", "ops@example.gc.ca")
-	wantStatus(t, r, http.StatusOK)
-	mustNotContain(t, r, "<script>alert", "<img src=x")
+	wantCode(t, r, http.StatusOK)
+	lacks(t, r, "<script>alert", "<img src=x")
 	list := admin.get(t, "/admin/keys")
-	mustContain(t, list, "&lt;script&gt;alert(1)&lt;/script&gt;")
-	mustNotContain(t, list, "<script>alert", "<img src=x")
+	has(t, list, "&lt;script&gt;alert(1)&lt;/script&gt;")
+	lacks(t, list, "<script>alert", "<img src=x")
 	// And when the form comes back with an error, the typed value is escaped too.
 	bad := admin.post(t, "/admin/keys", "project", "", "client", xss, "contact", "ops@example.gc.ca")
-	wantStatus(t, bad, http.StatusUnprocessableEntity)
-	mustNotContain(t, bad, "<script>alert", "<img src=x")
+	wantCode(t, bad, http.StatusUnprocessableEntity)
+	lacks(t, bad, "<script>alert", "<img src=x")
 }
 
 func TestAdminKeysInFrench(t *testing.T) {
 	rig := newUIRig(t)
 	admin := rig.as(t, "admin@example.gc.ca", adminRole)
 	r := admin.get(t, "/admin/keys?lang=fr")
-	wantStatus(t, r, http.StatusOK)
-	mustContain(t, r, `<html lang="fr">`, "Clés d’API", "Créer une clé", "Système client", "Expire dans (jours)", "Aucune clé d’API")
+	wantCode(t, r, http.StatusOK)
+	has(t, r, `<html lang="fr">`, "Clés d’API", "Créer une clé", "Système client", "Expire dans (jours)", "Aucune clé d’API")
 	r = admin.post(t, "/admin/keys", "project", "CFS", "client", "Moissonneur", "contact", "ops@example.gc.ca")
-	wantStatus(t, r, http.StatusOK)
-	mustContain(t, r, "Elle ne sera plus affichée", "Elle n’expire pas.", "En vigueur")
+	wantCode(t, r, http.StatusOK)
+	has(t, r, "Elle ne sera plus affichée", "Elle n’expire pas.", "En vigueur")
 	bad := admin.post(t, "/admin/keys", "project", "CFS", "client", "Moissonneur", "contact", "ops", "expires_days", "x")
-	mustContain(t, bad, "Entrez une seule adresse courriel", "Entrez un nombre entier de jours, de 1 à 3650")
+	has(t, bad, "Entrez une seule adresse courriel", "Entrez un nombre entier de jours, de 1 à 3650")
 }

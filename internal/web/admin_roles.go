@@ -22,6 +22,16 @@ type rolesPage struct {
 	Refusal string      // why a revocation was refused
 }
 
+// RoleOptions are the roles the grant form offers, the typed one selected.
+func (p *rolesPage) RoleOptions() []fieldOption {
+	roles := []store.Role{store.RoleApprover, store.RoleAdmin}
+	opts := make([]fieldOption, len(roles))
+	for i, r := range roles {
+		opts[i] = fieldOption{Value: string(r), Label: t(p.Lang, "admin.roles.role."+string(r)), Selected: p.Form.Role == string(r)}
+	}
+	return opts
+}
+
 func (s *Server) adminRoles(w http.ResponseWriter, r *http.Request, v *viewer) {
 	s.renderRoles(w, r, v, http.StatusOK, &rolesPage{Page: s.newPage(w, r, v), Form: roleForm{Role: string(store.RoleApprover)}})
 }
@@ -44,7 +54,7 @@ func (s *Server) grantRole(w http.ResponseWriter, r *http.Request, v *viewer) {
 		Project: strings.TrimSpace(r.PostFormValue("project")),
 	}}
 	role := store.Role(p.Form.Role)
-	if !oneAddress(p.Form.Email) {
+	if !opendata.OneAddress(p.Form.Email) {
 		p.Errors = append(p.Errors, inputError{"email", t(p.Lang, "admin.error.email")})
 	}
 	if !role.Valid() {
@@ -53,7 +63,7 @@ func (s *Server) grantRole(w http.ResponseWriter, r *http.Request, v *viewer) {
 	switch {
 	case role == store.RoleAdmin && p.Form.Project != "":
 		p.Errors = append(p.Errors, inputError{"project", t(p.Lang, "admin.roles.error.admin_project")})
-	case p.Form.Project != "" && !projectPattern.MatchString(p.Form.Project):
+	case p.Form.Project != "" && !opendata.ValidProject(p.Form.Project):
 		p.Errors = append(p.Errors, inputError{"project", t(p.Lang, "admin.error.project")})
 	}
 	if len(p.Errors) > 0 {

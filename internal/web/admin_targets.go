@@ -47,7 +47,7 @@ func (s *Server) saveTarget(w http.ResponseWriter, r *http.Request, v *viewer) {
 		RegistryURL:  strings.TrimSpace(r.PostFormValue("registry_url")),
 		Organization: strings.TrimSpace(r.PostFormValue("organization")),
 	}}
-	if !projectPattern.MatchString(p.Form.Project) {
+	if !opendata.ValidProject(p.Form.Project) {
 		p.Errors = append(p.Errors, inputError{"project", t(p.Lang, "admin.error.project")})
 	}
 	if !registryURL(p.Form.RegistryURL) {
@@ -88,12 +88,8 @@ func registryURL(u string) bool {
 
 func (s *Server) deleteTarget(w http.ResponseWriter, r *http.Request, v *viewer) {
 	err := s.db.DeletePublishingTarget(r.Context(), r.PathValue("project"))
-	switch {
-	case opendata.ErrorCode(err) == opendata.ENOTFOUND:
-		s.fail(w, r, v, http.StatusNotFound, "error.not_found")
-		return
-	case err != nil:
-		s.internalError(w, r, err)
+	if err != nil {
+		s.refuse(w, r, v, err)
 		return
 	}
 	s.logger.InfoContext(r.Context(), "publishing target deleted", "project", r.PathValue("project"),

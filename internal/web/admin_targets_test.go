@@ -14,11 +14,11 @@ func TestAdminSavesAndDeletesTargets(t *testing.T) {
 	ctx := context.Background()
 
 	page := admin.get(t, "/admin/targets")
-	wantStatus(t, page, http.StatusOK)
-	mustContain(t, page, `id="targets-later"`, "Publishing comes with a later release", `id="targets-empty"`)
+	wantCode(t, page, http.StatusOK)
+	has(t, page, `id="targets-later"`, "Publishing comes with a later release", `id="targets-empty"`)
 
 	r := admin.post(t, "/admin/targets", "project", "CFS", "registry_url", "https://registry.example/data/", "organization", "cfs-scf")
-	wantRedirect(t, r, "/admin/targets?flash=target_saved")
+	seeOther(t, r, "/admin/targets?flash=target_saved")
 	got, err := rig.db.PublishingTarget(ctx, "cfs")
 	if err != nil {
 		t.Fatal(err)
@@ -27,23 +27,23 @@ func TestAdminSavesAndDeletesTargets(t *testing.T) {
 		got.UpdatedBy != "admin:admin@example.gc.ca" || !got.UpdatedAt.Equal(rig.now) {
 		t.Errorf("stored %+v", got)
 	}
-	page = admin.get(t, r.location)
-	mustContain(t, page, "The publishing target was saved.", `id="targets"`, "https://registry.example/data", "cfs-scf",
+	page = admin.get(t, r.header.Get("Location"))
+	has(t, page, "The publishing target was saved.", `id="targets"`, "https://registry.example/data", "cfs-scf",
 		`action="/admin/targets/CFS/delete"`)
 
 	// Saving again replaces the project's target.
-	wantRedirect(t, admin.post(t, "/admin/targets", "project", "cfs", "registry_url", "http://127.0.0.1:5000", "organization", "other-org"),
+	seeOther(t, admin.post(t, "/admin/targets", "project", "cfs", "registry_url", "http://127.0.0.1:5000", "organization", "other-org"),
 		"/admin/targets?flash=target_saved")
 	all, _ := rig.db.PublishingTargets(ctx)
 	if len(all) != 1 || all[0].Organization != "other-org" {
 		t.Errorf("targets %+v, want one, replaced", all)
 	}
 
-	wantRedirect(t, admin.post(t, "/admin/targets/"+all[0].Project+"/delete"), "/admin/targets?flash=target_deleted")
+	seeOther(t, admin.post(t, "/admin/targets/"+all[0].Project+"/delete"), "/admin/targets?flash=target_deleted")
 	if _, err := rig.db.PublishingTarget(ctx, "CFS"); opendata.ErrorCode(err) != opendata.ENOTFOUND {
 		t.Errorf("after delete: %v", err)
 	}
-	wantStatus(t, admin.post(t, "/admin/targets/CFS/delete"), http.StatusNotFound)
+	wantCode(t, admin.post(t, "/admin/targets/CFS/delete"), http.StatusNotFound)
 }
 
 func TestAdminTargetFormErrors(t *testing.T) {
@@ -66,11 +66,11 @@ func TestAdminTargetFormErrors(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := admin.post(t, "/admin/targets", "project", c.project, "registry_url", c.url, "organization", c.org)
-			wantStatus(t, r, http.StatusUnprocessableEntity)
-			mustContain(t, r, `class="dh-error-summary"`, `href="#`+c.field+`"`, `id="error-`+c.field+`"`, `aria-invalid="true"`)
+			wantCode(t, r, http.StatusUnprocessableEntity)
+			has(t, r, `class="dh-error-summary"`, `href="#`+c.field+`"`, `id="error-`+c.field+`"`, `aria-invalid="true"`)
 			for _, v := range []string{c.project, c.url, c.org} {
 				if v != "" && v != " " {
-					mustContain(t, r, `value="`+attr(v)+`"`)
+					has(t, r, `value="`+attr(v)+`"`)
 				}
 			}
 			if n := len(rig.snapshot(t).targets); n != 0 {
@@ -84,10 +84,10 @@ func TestAdminTargetsInFrench(t *testing.T) {
 	rig := newUIRig(t)
 	admin := rig.as(t, "admin@example.gc.ca", adminRole)
 	r := admin.get(t, "/admin/targets?lang=fr")
-	wantStatus(t, r, http.StatusOK)
-	mustContain(t, r, "Destinations de publication", "La publication viendra dans une version ultérieure",
+	wantCode(t, r, http.StatusOK)
+	has(t, r, "Destinations de publication", "La publication viendra dans une version ultérieure",
 		"Adresse du registre", "Organisation")
 	bad := admin.post(t, "/admin/targets", "project", "CFS", "registry_url", "x", "organization", "X")
-	wantStatus(t, bad, http.StatusUnprocessableEntity)
-	mustContain(t, bad, "Entrez l’adresse du registre", "Entrez le nom ou l’identifiant de l’organisation")
+	wantCode(t, bad, http.StatusUnprocessableEntity)
+	has(t, bad, "Entrez l’adresse du registre", "Entrez le nom ou l’identifiant de l’organisation")
 }

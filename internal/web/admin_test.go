@@ -69,64 +69,21 @@ func approverOf(project string) store.Grant {
 	return store.Grant{Role: store.RoleApprover, Project: project}
 }
 
-// reply is a response with its Location, for the PRG checks.
-type reply struct {
-	status   int
-	location string
-	header   http.Header
-	body     string
-}
-
-func asReply(r response) reply { return reply{r.status, r.header.Get("Location"), r.header, r.body} }
-
-func (p *person) get(t *testing.T, path string) reply {
+func (p *person) get(t *testing.T, path string) response {
 	t.Helper()
-	return asReply(p.v.get(t, path))
+	return p.v.get(t, path)
 }
 
 // post sends a form with the person's CSRF token; pairs are name, value.
-func (p *person) post(t *testing.T, path string, pairs ...string) reply {
+func (p *person) post(t *testing.T, path string, pairs ...string) response {
 	t.Helper()
-	return asReply(p.v.post(t, path, pairs...))
+	return p.v.post(t, path, pairs...)
 }
 
 // postRaw sends a form as given, without adding a CSRF token.
-func (p *person) postRaw(t *testing.T, path string, pairs ...string) reply {
+func (p *person) postRaw(t *testing.T, path string, pairs ...string) response {
 	t.Helper()
-	return asReply(p.v.postRaw(t, path, pairs...))
-}
-
-func mustContain(t *testing.T, r reply, parts ...string) {
-	t.Helper()
-	for _, s := range parts {
-		if !strings.Contains(r.body, s) {
-			t.Errorf("page (status %d) lacks %q", r.status, s)
-		}
-	}
-}
-
-func mustNotContain(t *testing.T, r reply, parts ...string) {
-	t.Helper()
-	for _, s := range parts {
-		if strings.Contains(r.body, s) {
-			t.Errorf("page (status %d) contains %q", r.status, s)
-		}
-	}
-}
-
-func wantStatus(t *testing.T, r reply, status int) {
-	t.Helper()
-	if r.status != status {
-		t.Fatalf("status %d, want %d; body:\n%s", r.status, status, r.body)
-	}
-}
-
-// wantRedirect checks a PRG answer: 303 to location.
-func wantRedirect(t *testing.T, r reply, location string) {
-	t.Helper()
-	if r.status != http.StatusSeeOther || r.location != location {
-		t.Fatalf("got %d to %q, want 303 to %q; body:\n%s", r.status, r.location, location, r.body)
-	}
+	return p.v.postRaw(t, path, pairs...)
 }
 
 // adminRoutes are every admin route, with a form that would change something.
@@ -220,7 +177,7 @@ func TestAdminRefusesWhoIsNotAdmin(t *testing.T) {
 	before := rig.snapshot(t)
 	for who, p := range people {
 		for _, rt := range adminRoutes {
-			var r reply
+			var r response
 			if rt.method == "GET" {
 				r = p.get(t, rt.path)
 			} else {
@@ -238,7 +195,7 @@ func TestAdminRefusesWhoIsNotAdmin(t *testing.T) {
 	for _, rt := range adminRoutes {
 		if rt.method == "GET" {
 			r := anon.get(t, rt.path)
-			wantRedirect(t, r, "/signin?next="+url.QueryEscape(rt.path))
+			seeOther(t, r, "/signin?next="+url.QueryEscape(rt.path))
 		} else if r := anon.postRaw(t, rt.path, rt.form...); r.status != http.StatusUnauthorized {
 			t.Errorf("anonymous: POST %s: status %d, want 401", rt.path, r.status)
 		}
@@ -273,11 +230,11 @@ func TestAdminHome(t *testing.T) {
 	rig := newUIRig(t)
 	admin := rig.as(t, "admin@example.gc.ca", adminRole)
 	r := admin.get(t, "/admin")
-	wantStatus(t, r, http.StatusOK)
-	mustContain(t, r, `href="/admin/keys"`, `href="/admin/roles"`, `href="/admin/targets"`, "Service administration")
+	wantCode(t, r, http.StatusOK)
+	has(t, r, `href="/admin/keys"`, `href="/admin/roles"`, `href="/admin/targets"`, "Service administration")
 	fr := admin.get(t, "/admin?lang=fr")
-	wantStatus(t, fr, http.StatusOK)
-	mustContain(t, fr, `<html lang="fr">`, "Administration du service", "Clés d’API", "Rôles", "Destinations de publication")
+	wantCode(t, fr, http.StatusOK)
+	has(t, fr, `<html lang="fr">`, "Administration du service", "Clés d’API", "Rôles", "Destinations de publication")
 }
 
 // catalogueKey finds a catalogue key shown instead of its text.

@@ -59,12 +59,8 @@ type flowProblems struct {
 // admins; anyone else signed in is refused, and a visitor is asked to sign in.
 func (s *Server) flow(w http.ResponseWriter, r *http.Request, v *viewer) {
 	sub, err := s.db.Submission(r.Context(), r.PathValue("id"))
-	switch {
-	case opendata.ErrorCode(err) == opendata.ENOTFOUND:
-		s.fail(w, r, v, http.StatusNotFound, "error.not_found")
-		return
-	case err != nil:
-		s.internalError(w, r, err)
+	if err != nil {
+		s.refuse(w, r, v, err)
 		return
 	}
 	if !v.SignedIn() {
@@ -96,33 +92,14 @@ func (s *Server) loadSubmission(w http.ResponseWriter, r *http.Request, v *viewe
 	}
 	sub, err := s.db.Submission(r.Context(), r.PathValue("id"))
 	switch {
-	case opendata.ErrorCode(err) == opendata.ENOTFOUND:
-		s.fail(w, r, v, http.StatusNotFound, "error.not_found")
-		return nil, false
 	case err != nil:
-		s.internalError(w, r, err)
+		s.refuse(w, r, v, err)
 		return nil, false
 	case !canView(v.Actor, sub):
 		s.fail(w, r, v, http.StatusForbidden, "error.forbidden")
 		return nil, false
 	}
 	return sub, true
-}
-
-// refuse answers a coded error of the workflow or the store with its page.
-func (s *Server) refuse(w http.ResponseWriter, r *http.Request, v *viewer, err error) {
-	switch opendata.ErrorCode(err) {
-	case opendata.EUNAUTHORIZED:
-		s.fail(w, r, v, http.StatusUnauthorized, "error.signed_out")
-	case opendata.EFORBIDDEN:
-		s.fail(w, r, v, http.StatusForbidden, "error.forbidden")
-	case opendata.ENOTFOUND:
-		s.fail(w, r, v, http.StatusNotFound, "error.not_found")
-	case opendata.ECONFLICT:
-		s.fail(w, r, v, http.StatusConflict, "error.conflict")
-	default:
-		s.internalError(w, r, err)
-	}
 }
 
 // showFlow renders the submission page with status; the editors call it to

@@ -43,39 +43,6 @@ func newFlowRig(t *testing.T) *flowRig {
 		admin: signIn(t, srv, admin), stranger: signIn(t, srv, stranger)}
 }
 
-func has(t *testing.T, r response, parts ...string) {
-	t.Helper()
-	for _, p := range parts {
-		if !strings.Contains(r.body, p) {
-			t.Errorf("page (status %d) lacks %q", r.status, p)
-		}
-	}
-}
-
-func lacks(t *testing.T, r response, parts ...string) {
-	t.Helper()
-	for _, p := range parts {
-		if strings.Contains(r.body, p) {
-			t.Errorf("page (status %d) contains %q", r.status, p)
-		}
-	}
-}
-
-func wantCode(t *testing.T, r response, status int) {
-	t.Helper()
-	if r.status != status {
-		t.Fatalf("status %d, want %d; body:\n%s", r.status, status, r.body)
-	}
-}
-
-// seeOther checks a PRG answer: 303 to location.
-func seeOther(t *testing.T, r response, location string) {
-	t.Helper()
-	if got := r.header.Get("Location"); r.status != http.StatusSeeOther || got != location {
-		t.Fatalf("got %d to %q, want 303 to %q; body:\n%s", r.status, got, location, r.body)
-	}
-}
-
 // buttonTag returns the start tag of the button with this id, failing if there is none.
 func buttonTag(t *testing.T, body, id string) string {
 	t.Helper()

@@ -90,6 +90,42 @@ func newTestServer(t *testing.T, opts ...func(*web.Config)) *testServer {
 	return srv
 }
 
+// has fails the test when the page lacks one of parts.
+func has(t *testing.T, r response, parts ...string) {
+	t.Helper()
+	for _, p := range parts {
+		if !strings.Contains(r.body, p) {
+			t.Errorf("page (status %d) lacks %q", r.status, p)
+		}
+	}
+}
+
+// lacks fails the test when the page contains one of parts.
+func lacks(t *testing.T, r response, parts ...string) {
+	t.Helper()
+	for _, p := range parts {
+		if strings.Contains(r.body, p) {
+			t.Errorf("page (status %d) contains %q", r.status, p)
+		}
+	}
+}
+
+// wantCode stops the test unless the response has status.
+func wantCode(t *testing.T, r response, status int) {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status %d, want %d; body:\n%s", r.status, status, r.body)
+	}
+}
+
+// seeOther checks a PRG answer: 303 to location.
+func seeOther(t *testing.T, r response, location string) {
+	t.Helper()
+	if got := r.header.Get("Location"); r.status != http.StatusSeeOther || got != location {
+		t.Fatalf("got %d to %q, want 303 to %q; body:\n%s", r.status, got, location, r.body)
+	}
+}
+
 // visitor is a browser: anonymous, or signed in with its session's CSRF token.
 type visitor struct {
 	srv   *testServer
@@ -130,7 +166,13 @@ func signIn(t *testing.T, srv *testServer, email string) *visitor {
 
 func (v *visitor) do(t *testing.T, req *http.Request) response {
 	t.Helper()
-	res, err := v.c.Do(req)
+	return send(t, v.c, req)
+}
+
+// send does req with the client c and reads the whole answer.
+func send(t *testing.T, c *http.Client, req *http.Request) response {
+	t.Helper()
+	res, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

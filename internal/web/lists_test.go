@@ -56,26 +56,26 @@ func TestMySubmissionsListsOnlyTheViewers(t *testing.T) {
 
 	jane := rig.as(t, "jane@example.gc.ca")
 	r := jane.get(t, "/submissions")
-	wantStatus(t, r, http.StatusOK)
+	wantCode(t, r, http.StatusOK)
 	if got, want := tableRows(t, r.body, "my-submissions"), []string{newer.ID, older.ID}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("rows %v, want %v (newest first)", got, want)
 	}
-	mustContain(t, r, "<caption", "Dataset 1", "Dataset 2", "Pending approval", "In preparation", "NRC",
+	has(t, r, "<caption", "Dataset 1", "Dataset 2", "Pending approval", "In preparation", "NRC",
 		day.Format("2006-01-02 15:04 UTC"))
-	mustNotContain(t, r, other.ID, "Dataset 3")
+	lacks(t, r, other.ID, "Dataset 3")
 
 	fr := jane.get(t, "/submissions?lang=fr")
-	wantStatus(t, fr, http.StatusOK)
-	mustContain(t, fr, "Mes soumissions", "Jeu de données 1", "Dernière modification")
-	mustNotContain(t, fr, "Dataset 1")
+	wantCode(t, fr, http.StatusOK)
+	has(t, fr, "Mes soumissions", "Jeu de données 1", "Dernière modification")
+	lacks(t, fr, "Dataset 1")
 
 	carol := rig.as(t, "carol@example.gc.ca")
 	empty := carol.get(t, "/submissions")
-	wantStatus(t, empty, http.StatusOK)
-	mustContain(t, empty, `id="my-submissions-empty"`)
-	mustNotContain(t, empty, `<table id="my-submissions"`)
+	wantCode(t, empty, http.StatusOK)
+	has(t, empty, `id="my-submissions-empty"`)
+	lacks(t, empty, `<table id="my-submissions"`)
 
-	wantRedirect(t, rig.anonymous().get(t, "/submissions"), "/signin?next="+url.QueryEscape("/submissions"))
+	seeOther(t, rig.anonymous().get(t, "/submissions"), "/signin?next="+url.QueryEscape("/submissions"))
 }
 
 func TestQueueListsTheApproversPendingSubmissions(t *testing.T) {
@@ -89,24 +89,24 @@ func TestQueueListsTheApproversPendingSubmissions(t *testing.T) {
 
 	ann := rig.as(t, "ann@example.gc.ca", approverOf("cfs"))
 	r := ann.get(t, "/queue")
-	wantStatus(t, r, http.StatusOK)
+	wantCode(t, r, http.StatusOK)
 	if got, want := tableRows(t, r.body, "queue"), []string{cfs1.ID, cfs2.ID}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("CFS approver's queue %v, want %v (oldest first)", got, want)
 	}
-	mustContain(t, r, "<caption", "jane@example.gc.ca", "carl@example.gc.ca", "Waiting since")
-	mustNotContain(t, r, nrc.ID, prep.ID, done.ID)
+	has(t, r, "<caption", "jane@example.gc.ca", "carl@example.gc.ca", "Waiting since")
+	lacks(t, r, nrc.ID, prep.ID, done.ID)
 
 	gus := rig.as(t, "gus@example.gc.ca", globalApprov)
 	r = gus.get(t, "/queue")
-	wantStatus(t, r, http.StatusOK)
+	wantCode(t, r, http.StatusOK)
 	if got, want := tableRows(t, r.body, "queue"), []string{cfs1.ID, nrc.ID, cfs2.ID}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("global approver's queue %v, want %v", got, want)
 	}
 
 	leo := rig.as(t, "leo@example.gc.ca", approverOf("XYZ"))
 	r = leo.get(t, "/queue?lang=fr")
-	wantStatus(t, r, http.StatusOK)
-	mustContain(t, r, "File d’approbation", `id="queue-empty"`, "Aucune soumission n’attend votre approbation.")
+	wantCode(t, r, http.StatusOK)
+	has(t, r, "File d’approbation", `id="queue-empty"`, "Aucune soumission n’attend votre approbation.")
 
 	for who, p := range map[string]*person{
 		"contact":            rig.as(t, "jane@example.gc.ca"),
@@ -130,9 +130,9 @@ func TestListsEscapeTitles(t *testing.T) {
 	jane := rig.as(t, "jane@example.gc.ca", approverOf("CFS"))
 	for _, path := range []string{"/submissions", "/queue", "/submissions?lang=fr", "/queue?lang=fr"} {
 		r := jane.get(t, path)
-		wantStatus(t, r, http.StatusOK)
-		mustNotContain(t, r, "<script>alert", "<img src=x")
+		wantCode(t, r, http.StatusOK)
+		lacks(t, r, "<script>alert", "<img src=x")
 	}
-	mustContain(t, jane.get(t, "/submissions?lang=en"), "&lt;script&gt;alert(1)&lt;/script&gt;")
-	mustContain(t, jane.get(t, "/queue?lang=fr"), "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;")
+	has(t, jane.get(t, "/submissions?lang=en"), "&lt;script&gt;alert(1)&lt;/script&gt;")
+	has(t, jane.get(t, "/queue?lang=fr"), "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;")
 }

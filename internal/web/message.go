@@ -5,6 +5,7 @@ import (
 	"net/url"
 
 	"github.com/opendata-datahub/datahub/internal/i18n"
+	"github.com/opendata-datahub/datahub/internal/opendata"
 )
 
 // t is the catalogue's message for key in lang.
@@ -43,4 +44,21 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, v *viewer, status 
 		}
 	}
 	s.render(w, r, status, "message.html", &p)
+}
+
+// refuse answers a coded error of the workflow or the store with its page:
+// the one place the web UI turns an error code into a status.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, v *viewer, err error) {
+	switch opendata.ErrorCode(err) {
+	case opendata.EUNAUTHORIZED:
+		s.fail(w, r, v, http.StatusUnauthorized, "error.signed_out")
+	case opendata.EFORBIDDEN:
+		s.fail(w, r, v, http.StatusForbidden, "error.forbidden")
+	case opendata.ENOTFOUND:
+		s.fail(w, r, v, http.StatusNotFound, "error.not_found")
+	case opendata.ECONFLICT:
+		s.fail(w, r, v, http.StatusConflict, "error.conflict")
+	default:
+		s.internalError(w, r, err)
+	}
 }

@@ -275,20 +275,8 @@ type hop struct {
 
 func visit(t *testing.T, c *http.Client, u string, headers ...string) hop {
 	t.Helper()
-	req, err := http.NewRequest("GET", u, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	res, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return hop{res.StatusCode, res.Header.Get("Location"), string(b), res.Cookies()}
+	r := get(t, c, u, headers...)
+	return hop{r.status, r.header.Get("Location"), r.body, (&http.Response{Header: r.header}).Cookies()}
 }
 
 // toCallback starts a sign-in and lets the provider answer: it returns the

@@ -7,11 +7,11 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	netmail "net/mail"
 	"strings"
 	"time"
 
 	"github.com/opendata-datahub/datahub/internal/mail"
+	"github.com/opendata-datahub/datahub/internal/opendata"
 	"github.com/opendata-datahub/datahub/internal/store"
 )
 
@@ -93,11 +93,10 @@ func (s *Server) signInAddress(typed string) (string, string) {
 	if typed == "" {
 		return "", "signin.error.required"
 	}
-	a, err := netmail.ParseAddress(typed)
-	if err != nil || a.Name != "" || a.Address != typed || len(typed) > 254 {
+	if !opendata.OneAddress(typed) {
 		return "", "signin.error.invalid"
 	}
-	email := store.NormEmail(a.Address)
+	email := store.NormEmail(typed)
 	if len(s.cfg.EmailDomains) == 0 {
 		return email, ""
 	}

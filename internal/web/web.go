@@ -96,6 +96,7 @@ func New(cfg Config) (*Server, error) {
 		"label":  func(lang i18n.Lang, field, value string) string { return vocab.Label(field, value, string(lang)) },
 		"date":   func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
 		"static": a.url,
+		"field":  newFormField,
 	})
 	if err != nil {
 		return nil, err
