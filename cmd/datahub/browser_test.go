@@ -167,8 +167,8 @@ func TestBrowserContactPath(t *testing.T) {
 	}
 	// The approvers of the project are asked, with a link to their queue.
 	waitEmail(t, e.data, bob, nil, func(m email) bool {
-		return m.subject == mail.ApprovalRequested(mail.Data{}).Subject && strings.Contains(m.text, e.flow) &&
-			strings.Contains(m.text, e.public+"/queue")
+		return m.Subject == mail.ApprovalRequested(mail.Data{}).Subject && strings.Contains(m.Text, e.flow) &&
+			strings.Contains(m.Text, e.public+"/queue")
 	}, "approval requested")
 }
 
@@ -393,10 +393,10 @@ func TestBrowserApproverPath(t *testing.T) {
 
 	// The contact was told at each step.
 	waitEmail(t, e.data, alice, nil, func(m email) bool {
-		return m.subject == mail.SubmissionReceived(mail.Data{}).Subject && strings.Contains(m.text, e.flow)
+		return m.Subject == mail.SubmissionReceived(mail.Data{}).Subject && strings.Contains(m.Text, e.flow)
 	}, "submission received")
 	waitEmail(t, e.data, alice, mark, func(m email) bool {
-		return m.subject == mail.Approved(mail.Data{}).Subject && strings.Contains(m.text, e.flow)
+		return m.Subject == mail.Approved(mail.Data{}).Subject && strings.Contains(m.Text, e.flow)
 	}, "approved")
 }
 
@@ -433,7 +433,7 @@ func TestBrowserChangesPath(t *testing.T) {
 		t.Fatalf("the timeline does not show the reason %q:\n%s", reason, tl)
 	}
 	waitEmail(t, e.data, alice, mark, func(m email) bool {
-		return m.subject == mail.ChangesRequested(mail.Data{}).Subject && strings.Contains(m.text, reason)
+		return m.Subject == mail.ChangesRequested(mail.Data{}).Subject && strings.Contains(m.Text, reason)
 	}, "changes requested")
 }
 

@@ -2,6 +2,7 @@ package mail
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"mime"
@@ -18,10 +19,11 @@ import (
 // Stored is a message read back from the outbox.
 type Stored struct {
 	Path    string
-	To      []string // addresses only
+	To      []string // addresses only, lower-cased
 	Subject string
 	Date    time.Time
 	Text    string // the plain-text body, decoded
+	HTML    string // the HTML body, decoded; "" when there is none
 }
 
 // ReadOutbox returns the messages in an outbox folder, oldest first, so that
@@ -59,41 +61,50 @@ func readStored(path string) (Stored, error) {
 	}
 	if to, err := msg.Header.AddressList("To"); err == nil {
 		for _, a := range to {
-			s.To = append(s.To, a.Address)
+			s.To = append(s.To, strings.ToLower(a.Address))
 		}
 	}
 	s.Date, _ = msg.Header.Date()
-	s.Text, err = plainText(msg.Header.Get("Content-Type"), msg.Header.Get("Content-Transfer-Encoding"), msg.Body)
+	err = s.readPart(msg.Header.Get("Content-Type"), msg.Header.Get("Content-Transfer-Encoding"), msg.Body)
 	return s, err
 }
 
-// plainText finds the text/plain part of a body, in a multipart one or not, and decodes it.
-func plainText(contentType, encoding string, body io.Reader) (string, error) {
-	mt, params, err := mime.ParseMediaType(contentType)
+// readPart keeps the text and HTML bodies of a part, descending into
+// multiparts, and decodes quoted-printable and base64.
+func (s *Stored) readPart(contentType, encoding string, body io.Reader) error {
+	media, params, err := mime.ParseMediaType(contentType)
 	if err != nil {
-		mt = "text/plain"
+		media = "text/plain" // RFC 2045's default
 	}
-	if strings.HasPrefix(mt, "multipart/") {
+	if strings.HasPrefix(media, "multipart/") {
 		mr := multipart.NewReader(body, params["boundary"])
 		for {
-			p, err := mr.NextRawPart()
+			p, err := mr.NextRawPart() // raw: decoded below, for every encoding alike
 			if err == io.EOF {
-				return "", nil
+				return nil
 			} else if err != nil {
-				return "", err
+				return fmt.Errorf("%s: %w", media, err)
 			}
-			text, err := plainText(p.Header.Get("Content-Type"), p.Header.Get("Content-Transfer-Encoding"), p)
-			if err != nil || text != "" {
-				return text, err
+			if err := s.readPart(p.Header.Get("Content-Type"), p.Header.Get("Content-Transfer-Encoding"), p); err != nil {
+				return err
 			}
 		}
 	}
-	if mt != "text/plain" {
-		return "", nil
-	}
-	if strings.EqualFold(encoding, "quoted-printable") {
+	switch strings.ToLower(strings.TrimSpace(encoding)) {
+	case "quoted-printable":
 		body = quotedprintable.NewReader(body)
+	case "base64":
+		body = base64.NewDecoder(base64.StdEncoding, body)
 	}
 	b, err := io.ReadAll(body)
-	return string(b), err
+	if err != nil {
+		return fmt.Errorf("%s (%s): %w", media, encoding, err)
+	}
+	switch media {
+	case "text/plain":
+		s.Text = string(b)
+	case "text/html":
+		s.HTML = string(b)
+	}
+	return nil
 }

@@ -29,7 +29,7 @@ func TestReadOutboxDecodesWhatWasSent(t *testing.T) {
 	if !strings.Contains(m.Text, long) {
 		t.Fatalf("the decoded text must hold the whole link %s:\n%s", long, m.Text)
 	}
-	if !strings.Contains(m.Subject, "/") || strings.Contains(m.Subject, "=?") || m.Date.IsZero() {
+	if !strings.Contains(m.HTML, long) || !strings.Contains(m.Subject, "/") || strings.Contains(m.Subject, "=?") || m.Date.IsZero() {
 		t.Fatalf("subject %q date %v", m.Subject, m.Date)
 	}
 }
