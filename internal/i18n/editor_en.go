@@ -84,7 +84,6 @@ func init() {
 		"editor.approval.machine_readable":            "The data are in a machine-readable format.",
 		"editor.approval.non_proprietary_format":      "The data are in a non-proprietary format.",
 		"editor.approval.official_languages":          "The metadata are available in both official languages.",
-		"editor.approval.confirm":                     "Confirm this criterion: a dataset is released only when the business owner confirms all eight.",
 		"editor.approval.exceptions_group":            "Exceptions and exclusions",
 		"editor.approval.exceptions_group.hint":       "Only if part of the data is withheld or released under conditions.",
 		"editor.approval.subject_to_exceptions":       "The release is subject to exceptions or exclusions",
@@ -102,11 +101,18 @@ func init() {
 		"editor.approval.not_confirmed":               "Not confirmed",
 		"editor.approval.yes":                         "Yes",
 		"editor.approval.no":                          "No",
+		"editor.approval.todo.fill":                   "Still to fill in.",
+		"editor.approval.todo.choose":                 "Still to choose.",
+		"editor.approval.todo.confirm":                "Still to be confirmed by the business owner.",
+		"editor.approval.todo.describe":               "Still to describe, as the box above is ticked.",
+		"editor.approval.todo.summary.one":            "The form is not complete yet: 1 item is still to do, marked below. An unfinished form can be saved and completed later; the checklist shows it as done once it is complete.",
+		"editor.approval.todo.summary":                "The form is not complete yet: {count} items are still to do, marked below. An unfinished form can be saved and completed later; the checklist shows it as done once it is complete.",
 		"editor.approval.save":                        "Save the approval form",
 		"editor.approval.pdf":                         "Download the form to sign (PDF)",
 		"editor.approval.pdf.hint":                    "The PDF shows the form as last saved, in English and French. Until the form is complete, it is marked as a draft not to be signed.",
 
-		"flash.metadata_saved":      "The metadata were saved. If the file URL changed, the file is being checked again.",
-		"flash.approval_form_saved": "The approval form was saved.",
+		"flash.metadata_saved":                 "The metadata were saved. If the file URL changed, the file is being checked again.",
+		"flash.approval_form_saved":            "The approval form was saved.",
+		"flash.approval_form_saved_incomplete": "The approval form was saved, but it is not complete yet. What is left to do is marked in the form, and the checklist shows the form as not done until it is complete.",
 	})
 }

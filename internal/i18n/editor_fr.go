@@ -82,7 +82,6 @@ func init() {
 		"editor.approval.machine_readable":            "Les données sont dans un format lisible par machine.",
 		"editor.approval.non_proprietary_format":      "Les données sont dans un format non exclusif.",
 		"editor.approval.official_languages":          "Les métadonnées sont disponibles dans les deux langues officielles.",
-		"editor.approval.confirm":                     "Confirmez ce critère : un jeu de données n'est publié que si le responsable opérationnel confirme les huit.",
 		"editor.approval.exceptions_group":            "Exceptions et exclusions",
 		"editor.approval.exceptions_group.hint":       "Seulement si une partie des données est retenue ou publiée sous conditions.",
 		"editor.approval.subject_to_exceptions":       "La publication est assujettie à des exceptions ou à des exclusions",
@@ -100,11 +99,18 @@ func init() {
 		"editor.approval.not_confirmed":               "Non confirmé",
 		"editor.approval.yes":                         "Oui",
 		"editor.approval.no":                          "Non",
+		"editor.approval.todo.fill":                   "Reste à remplir.",
+		"editor.approval.todo.choose":                 "Reste à choisir.",
+		"editor.approval.todo.confirm":                "Reste à faire confirmer par le responsable opérationnel.",
+		"editor.approval.todo.describe":               "Reste à décrire, puisque la case ci-dessus est cochée.",
+		"editor.approval.todo.summary.one":            "Le formulaire n'est pas encore complet : il reste 1 élément à compléter, signalé ci-dessous. Un formulaire inachevé peut être enregistré et complété plus tard; la liste de contrôle l'indique comme fait une fois le formulaire complet.",
+		"editor.approval.todo.summary":                "Le formulaire n'est pas encore complet : il reste {count} éléments à compléter, signalés ci-dessous. Un formulaire inachevé peut être enregistré et complété plus tard; la liste de contrôle l'indique comme fait une fois le formulaire complet.",
 		"editor.approval.save":                        "Enregistrer le formulaire d'approbation",
 		"editor.approval.pdf":                         "Télécharger le formulaire à signer (PDF)",
 		"editor.approval.pdf.hint":                    "Le PDF présente le formulaire tel qu'il a été enregistré en dernier, en français et en anglais. Tant que le formulaire est incomplet, il porte la mention « ébauche » et ne doit pas être signé.",
 
-		"flash.metadata_saved":      "Les métadonnées ont été enregistrées. Si l'URL du fichier a changé, le fichier est vérifié de nouveau.",
-		"flash.approval_form_saved": "Le formulaire d'approbation a été enregistré.",
+		"flash.metadata_saved":                 "Les métadonnées ont été enregistrées. Si l'URL du fichier a changé, le fichier est vérifié de nouveau.",
+		"flash.approval_form_saved":            "Le formulaire d'approbation a été enregistré.",
+		"flash.approval_form_saved_incomplete": "Le formulaire d'approbation a été enregistré, mais il n'est pas encore complet. Ce qu'il reste à faire est signalé dans le formulaire; d'ici là, la liste de contrôle l'indique comme étant à faire.",
 	})
 }

@@ -164,6 +164,26 @@ func (f ApprovalForm) Validate() []FieldError {
 // Complete reports whether the form has no problems, an item of the checklist.
 func (f ApprovalForm) Complete() bool { return len(f.Validate()) == 0 }
 
+// Problems returns Validate's problems in two lists, each in form order:
+// what is not finished yet, which a contact may save and complete later, and
+// what is wrong, which makes the form unfit to save.
+func (f ApprovalForm) Problems() (unfinished, wrong []FieldError) {
+	for _, fe := range f.Validate() {
+		if Unfinished(fe) {
+			unfinished = append(unfinished, fe)
+		} else {
+			wrong = append(wrong, fe)
+		}
+	}
+	return unfinished, wrong
+}
+
+// Unfinished reports whether a problem with the approval form only says that
+// something is still to do: a required field empty, a criterion not
+// confirmed, a ticked option not yet described. Any other problem (too long,
+// malformed, a control character, an unknown choice) is a wrong value.
+func Unfinished(fe FieldError) bool { return fe.Code == CodeRequired }
+
 // suggestType finds the intended type of data when only its case or language differs.
 func suggestType(s string) string {
 	switch strings.ToLower(s) {

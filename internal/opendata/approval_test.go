@@ -169,3 +169,71 @@ func TestApprovalFormJSON(t *testing.T) {
 		t.Errorf("round trip: %+v, %v", back, err)
 	}
 }
+
+func TestUnfinished(t *testing.T) {
+	for _, c := range []struct {
+		code string
+		want bool
+	}{
+		{CodeRequired, true},
+		{CodeTooLong, false},
+		{CodeTooShort, false},
+		{CodeTooMany, false},
+		{CodeInvalidFormat, false},
+		{CodeInvalidChoice, false},
+		{CodeRepeatedChoice, false},
+		{CodeInvalidDate, false},
+		{CodeFutureDate, false},
+		{CodeDateOrder, false},
+		{CodeUnknownField, false},
+		{CodeDuplicate, false},
+		{CodeMalformedJSON, false},
+	} {
+		if got := Unfinished(FieldError{Field: FormOwnerName, Code: c.code}); got != c.want {
+			t.Errorf("Unfinished(%s) = %v, want %v", c.code, got, c.want)
+		}
+	}
+}
+
+func TestApprovalFormProblems(t *testing.T) {
+	for _, c := range []struct {
+		name             string
+		edit             func(*ApprovalForm)
+		unfinished, want []string // summaries of each list
+	}{
+		{"complete", func(*ApprovalForm) {}, nil, nil},
+		{"empty form is only unfinished", func(f *ApprovalForm) { *f = ApprovalForm{} }, []string{
+			"owner_name:required", "owner_email:required", "dataset_title:required", "type_of_data:required",
+			"copyright_cleared:required", "authority_to_release:required", "no_personal_information:required",
+			"not_classified_or_protected:required", "free_of_charge:required", "machine_readable:required",
+			"non_proprietary_format:required", "official_languages:required",
+		}, nil},
+		{"criterion not confirmed", func(f *ApprovalForm) { f.FreeOfCharge = false }, []string{"free_of_charge:required"}, nil},
+		{"ticked options not described", func(f *ApprovalForm) { f.SubjectToExceptions, f.BlanketOther = true, true },
+			[]string{"exceptions:required", "blanket_other_text:required"}, nil},
+		{"malformed email", func(f *ApprovalForm) { f.OwnerEmail = "jane at nrcan" }, nil, []string{"owner_email:invalid_format:email"}},
+		{"phone too long", func(f *ApprovalForm) { f.OwnerPhone = strings.Repeat("6", MaxPhone+1) }, nil, []string{"owner_phone:too_long"}},
+		{"control character", func(f *ApprovalForm) { f.OwnerSector = "a\x00b" }, nil, []string{"owner_sector:invalid_format:control"}},
+		{"unknown type of data", func(f *ApprovalForm) { f.TypeOfData = "table" }, nil, []string{"type_of_data:invalid_choice"}},
+		{"both, each in form order", func(f *ApprovalForm) {
+			f.OwnerName, f.OwnerEmail, f.DatasetTitle, f.TypeOfData = "", "jane@", strings.Repeat("t", MaxTitle+1), ""
+			f.CopyrightCleared, f.SubjectToExceptions, f.Exceptions = false, true, strings.Repeat("x", MaxFormText+1)
+		}, []string{"owner_name:required", "type_of_data:required", "copyright_cleared:required"},
+			[]string{"owner_email:invalid_format:email", "dataset_title:too_long", "exceptions:too_long"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := validForm()
+			c.edit(&f)
+			unfinished, wrong := f.Problems()
+			if got := summary(unfinished); !slices.Equal(got, c.unfinished) {
+				t.Errorf("unfinished %q, want %q", got, c.unfinished)
+			}
+			if got := summary(wrong); !slices.Equal(got, c.want) {
+				t.Errorf("wrong %q, want %q", got, c.want)
+			}
+			if n := len(f.Validate()); n != len(unfinished)+len(wrong) {
+				t.Errorf("%d problems split into %d and %d", n, len(unfinished), len(wrong))
+			}
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/opendata-datahub/datahub/internal/i18n"
 	"github.com/opendata-datahub/datahub/internal/opendata"
@@ -18,7 +19,9 @@ type approvalFormView struct {
 	Action   string // where the form posts: /flow/ID/approval-form
 	Editable bool   // false shows the values read-only, without a form
 	Groups   []approvalGroup
-	Errors   []editorError
+	Errors   []editorError     // wrong values: the form was refused, or the rules changed since it was saved
+	Todo     map[string]string // a field → what is still to do there, shown next to it as a hint
+	Left     int               // how many items are still to do
 }
 
 // PDF is the address of the pre-filled form to print and sign.
@@ -37,26 +40,40 @@ func (s *Server) approvalFormOf(ctx context.Context, sub *opendata.Submission, l
 	if err != nil {
 		return f, err
 	}
-	return approvalDraft(lang, sub, f, saved), nil
+	return approvalDraft(lang, sub, f, saved).Form, nil
+}
+
+// shownApproval is the approval form the page shows, and whether it is the
+// one saved: only a saved form shows what is left to do.
+type shownApproval struct {
+	Form  opendata.ApprovalForm
+	Saved bool
 }
 
 // approvalDraft returns f when it was saved, else a new form filled in with
 // what the submission already says: its title in lang and its contact as the
 // business owner's email, which the contact corrects when someone else owns the data.
-func approvalDraft(lang i18n.Lang, sub *opendata.Submission, f opendata.ApprovalForm, saved bool) opendata.ApprovalForm {
+func approvalDraft(lang i18n.Lang, sub *opendata.Submission, f opendata.ApprovalForm, saved bool) shownApproval {
 	if saved {
-		return f
+		return shownApproval{Form: f, Saved: true}
 	}
-	return opendata.ApprovalForm{DatasetTitle: titleIn(lang, sub.Fields), OwnerEmail: sub.Fields.EmailContact}
+	return shownApproval{Form: opendata.ApprovalForm{DatasetTitle: titleIn(lang, sub.Fields), OwnerEmail: sub.Fields.EmailContact}}
 }
 
-// approvalFormFor shows a form without its problems: an unfinished form is
-// normal until the contact saves it.
-func (s *Server) approvalFormFor(lang i18n.Lang, f opendata.ApprovalForm) *approvalFormView {
-	return newApprovalFormView(lang, f, nil)
+// approvalFormFor shows a saved form with what is left to do, and with any
+// value the rules refuse now; a draft never saved shows no problem, as
+// nobody has worked on it yet.
+func (s *Server) approvalFormFor(lang i18n.Lang, a shownApproval) *approvalFormView {
+	if !a.Saved {
+		return newApprovalFormView(lang, a.Form, nil, nil)
+	}
+	unfinished, wrong := a.Form.Problems()
+	return newApprovalFormView(lang, a.Form, unfinished, wrong)
 }
 
-func newApprovalFormView(lang i18n.Lang, f opendata.ApprovalForm, errs []opendata.FieldError) *approvalFormView {
+// newApprovalFormView shows f with what is still to do (unfinished) as hints
+// next to the fields, and the wrong values as errors.
+func newApprovalFormView(lang i18n.Lang, f opendata.ApprovalForm, unfinished, wrong []opendata.FieldError) *approvalFormView {
 	b := approvalControls{lang}
 	phone, email := b.text(opendata.FormOwnerPhone, f.OwnerPhone, false), b.text(opendata.FormOwnerEmail, f.OwnerEmail, true)
 	phone.InputType, email.InputType = "tel", "email"
@@ -91,8 +108,32 @@ func newApprovalFormView(lang i18n.Lang, f opendata.ApprovalForm, errs []opendat
 	for i, g := range v.Groups {
 		controls[i] = g.Controls // the same elements: attach fills them in place
 	}
-	v.Errors = attach(errs, approvalMessage(lang), approvalTarget, controls...)
+	v.Errors = attach(wrong, approvalMessage(lang), approvalTarget, controls...)
+	v.Todo, v.Left = make(map[string]string, len(unfinished)), len(unfinished)
+	for _, fe := range unfinished {
+		v.Todo[fe.Field] = todoMessage(lang, fe.Field)
+	}
+	for _, g := range controls {
+		for i := range g {
+			if _, ok := v.Todo[g[i].Name]; ok {
+				g[i].Describedby = strings.TrimSpace(g[i].Describedby + " todo-" + g[i].Name)
+			}
+		}
+	}
 	return v
+}
+
+// todoMessage says, in a few words, what is left to do in a field.
+func todoMessage(lang i18n.Lang, field string) string {
+	switch {
+	case isCriterion(field):
+		return t(lang, "editor.approval.todo.confirm")
+	case field == opendata.FormTypeOfData:
+		return t(lang, "editor.approval.todo.choose")
+	case field == opendata.FormExceptions || field == opendata.FormBlanketOtherText:
+		return t(lang, "editor.approval.todo.describe")
+	}
+	return t(lang, "editor.approval.todo.fill")
 }
 
 // How a ticked or unticked option reads when the form is shown read-only.
@@ -152,13 +193,10 @@ func (b approvalControls) group(id, key string, controls ...editorControl) appro
 		Controls: controls}
 }
 
-// approvalMessage renders a problem with the approval form: an unconfirmed
-// criterion says what confirming means; the rest reads as the API's messages.
+// approvalMessage renders a wrong value in the approval form as the API's
+// messages read, naming the field as the form labels it.
 func approvalMessage(lang i18n.Lang) func(opendata.FieldError) string {
 	return func(fe opendata.FieldError) string {
-		if fe.Code == opendata.CodeRequired && isCriterion(fe.Field) {
-			return t(lang, "editor.approval.confirm")
-		}
 		fe.Field = t(lang, "editor.approval."+fe.Field)
 		return i18n.FieldError(lang, fe)
 	}
@@ -208,16 +246,18 @@ func postedApprovalForm(r *http.Request) opendata.ApprovalForm {
 	}
 }
 
-// saveApprovalForm saves a complete approval form, or shows the page again
-// with the problems and what was typed.
+// saveApprovalForm saves the approval form, finished or not, so that the
+// contact can come back to it; a form with a wrong value is not saved but
+// shown again with its errors and what was typed.
 func (s *Server) saveApprovalForm(w http.ResponseWriter, r *http.Request, v *viewer) {
 	sub, ok := s.loadSubmission(w, r, v)
 	if !ok || !s.mayEdit(w, r, v, sub) {
 		return
 	}
 	f := postedApprovalForm(r)
-	if errs := f.Validate(); len(errs) > 0 {
-		view := newApprovalFormView(lang(w, r), f, errs)
+	unfinished, wrong := f.Problems()
+	if len(wrong) > 0 {
+		view := newApprovalFormView(lang(w, r), f, unfinished, wrong)
 		view.CSRF, view.Action, view.Editable = s.csrfToken(w, r, v), flowPath(sub.ID)+"/approval-form", true
 		s.showFlow(w, r, v, sub, http.StatusUnprocessableEntity, flowEdit{Approval: view})
 		return
@@ -226,7 +266,11 @@ func (s *Server) saveApprovalForm(w http.ResponseWriter, r *http.Request, v *vie
 		s.refuse(w, r, v, err)
 		return
 	}
-	http.Redirect(w, r, flowPath(sub.ID)+"?flash=approval_form_saved", http.StatusSeeOther)
+	flash := "approval_form_saved"
+	if len(unfinished) > 0 {
+		flash = "approval_form_saved_incomplete"
+	}
+	http.Redirect(w, r, flowPath(sub.ID)+"?flash="+flash, http.StatusSeeOther)
 }
 
 // approvalFormPDF sends the approval form, filled in, as a PDF to print and

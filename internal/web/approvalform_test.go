@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -74,8 +75,10 @@ func TestApprovalFormIsPrefilledUntilSaved(t *testing.T) {
 	if ctl := control(t, r.body, "owner_email"); !strings.Contains(ctl, `value="`+edContact+`"`) {
 		t.Errorf("owner_email is not the contact: %s", ctl)
 	}
-	// No problems are shown for a form not yet saved.
-	lacks(t, r, `id="error-owner_name"`, `id="error-copyright_cleared"`)
+	// No problems, and nothing left to do, are shown for a form not yet saved.
+	lacks(t, r, `id="error-owner_name"`, `id="error-copyright_cleared"`, `id="todo-owner_name"`,
+		`id="todo-copyright_cleared"`, `id="approval-form-todo"`, `class="dh-error-summary"`)
+	wantApprovalChecklist(t, r, false)
 	has(t, r, `id="save-approval-form"`, `<a id="download-pdf"`, `href="/flow/`+id+`/approval-form.pdf"`)
 
 	inFrench(t, jane)
@@ -84,30 +87,117 @@ func TestApprovalFormIsPrefilledUntilSaved(t *testing.T) {
 	}
 }
 
-func TestApprovalFormErrorsKeepWhatWasTyped(t *testing.T) {
+// wantTodo checks that message is shown next to field as something left to
+// do, which the control points to, without marking it invalid.
+func wantTodo(t *testing.T, body, field, target, message string) {
+	t.Helper()
+	if !strings.Contains(body, `<p class="dh-todo" id="todo-`+field+`">`+message+`</p>`) {
+		t.Errorf("next to %s: no %q", field, message)
+	}
+	if strings.Contains(body, `id="error-`+field+`"`) {
+		t.Errorf("%s, only unfinished, is shown as an error", field)
+	}
+	if field == target { // a radio group's fieldset carries its description
+		ctl := control(t, body, target)
+		if strings.Contains(ctl, `aria-invalid`) || !strings.Contains(ctl, "todo-"+field) {
+			t.Errorf("control %s is marked invalid or not described by what is left to do: %s", target, ctl)
+		}
+	}
+}
+
+// wantApprovalChecklist checks whether the checklist shows the approval form as complete.
+func wantApprovalChecklist(t *testing.T, r response, done bool) {
+	t.Helper()
+	m := regexp.MustCompile(`<li class="dh-checklist__item dh-checklist__item--(done|todo)">\s*<span[^>]*>[^<]*</span>\s*<a href="#approval-form">`).
+		FindStringSubmatch(r.body)
+	if m == nil {
+		t.Fatal("the checklist has no approval form item")
+	}
+	if got := m[1] == "done"; got != done {
+		t.Errorf("checklist: approval form done = %v, want %v", got, done)
+	}
+}
+
+func TestApprovalFormSavesUnfinished(t *testing.T) {
+	srv := newEditorServer(t)
+	const id = "7a2d3b5f-2c1f-4a8b-8d66-1e7d2f3c4b58"
+	addDraft(t, srv, id, edFields(), opendata.StateInPreparation)
+	jane := signIn(t, srv, edContact)
+
+	// Half filled in: no name, no type of data, two criteria and the exceptions still to do.
+	f := completeApprovalForm()
+	f.OwnerName, f.TypeOfData, f.OwnerDepartment = "", "", "  Natural Resources Canada "
+	f.AuthorityToRelease, f.OfficialLanguages = false, false
+	f.SubjectToExceptions = true
+	seeOther(t, jane.post(t, "/flow/"+id+"/approval-form", approvalPairs(f)...),
+		"/flow/"+id+"?flash=approval_form_saved_incomplete")
+	got, saved := storedApprovalForm(t, srv.db, id)
+	if want := f.Clean(); !saved || got != want {
+		t.Errorf("saved %v: %+v, want %+v", saved, got, want)
+	}
+
+	r := jane.get(t, "/flow/"+id+"?flash=approval_form_saved_incomplete")
+	wantCode(t, r, http.StatusOK)
+	has(t, r, "The approval form was saved, but it is not complete yet.", `value="Natural Resources Canada"`,
+		`<div class="dh-todo-summary" id="approval-form-todo">`, "5 items are still to do")
+	wantTodo(t, r.body, "owner_name", "owner_name", "Still to fill in.")
+	wantTodo(t, r.body, "type_of_data", "type_of_data-data", "Still to choose.")
+	wantTodo(t, r.body, "authority_to_release", "authority_to_release", "Still to be confirmed by the business owner.")
+	wantTodo(t, r.body, "official_languages", "official_languages", "Still to be confirmed by the business owner.")
+	wantTodo(t, r.body, "exceptions", "exceptions", "Still to describe, as the box above is ticked.")
+	has(t, r, `aria-describedby="type_of_data-hint todo-type_of_data"`)
+	// What is done is not marked, and nothing reads as an error.
+	lacks(t, r, `id="todo-owner_email"`, `id="todo-copyright_cleared"`, `class="dh-error-summary"`, `class="dh-error"`)
+	for _, name := range []string{"copyright_cleared", "subject_to_exceptions", "blanket_ongoing"} {
+		if ctl := control(t, r.body, name); !strings.Contains(ctl, " checked") {
+			t.Errorf("%s is no longer ticked: %s", name, ctl)
+		}
+	}
+	wantApprovalChecklist(t, r, false)
+
+	inFrench(t, jane)
+	r = jane.get(t, "/flow/"+id+"?flash=approval_form_saved_incomplete")
+	has(t, r, "Le formulaire d&#39;approbation a été enregistré, mais il n&#39;est pas encore complet.",
+		"il reste 5 éléments à compléter")
+	wantTodo(t, r.body, "owner_name", "owner_name", "Reste à remplir.")
+	wantTodo(t, r.body, "authority_to_release", "authority_to_release",
+		"Reste à faire confirmer par le responsable opérationnel.")
+
+	// One thing left reads in the singular; finishing it completes the form.
+	f.OwnerName, f.TypeOfData, f.AuthorityToRelease, f.OfficialLanguages = "Pat Owner", opendata.TypeData, true, true
+	seeOther(t, jane.post(t, "/flow/"+id+"/approval-form", approvalPairs(f)...),
+		"/flow/"+id+"?flash=approval_form_saved_incomplete")
+	r = jane.get(t, "/flow/"+id+"?lang=en")
+	has(t, r, "1 item is still to do")
+	wantTodo(t, r.body, "exceptions", "exceptions", "Still to describe, as the box above is ticked.")
+	wantApprovalChecklist(t, r, false)
+
+	f.Exceptions = "Section 20(1)(b): third-party data."
+	seeOther(t, jane.post(t, "/flow/"+id+"/approval-form", approvalPairs(f)...), "/flow/"+id+"?flash=approval_form_saved")
+	r = jane.get(t, "/flow/"+id)
+	lacks(t, r, `class="dh-todo"`, `id="approval-form-todo"`, `class="dh-error"`)
+	wantApprovalChecklist(t, r, true)
+}
+
+func TestApprovalFormWrongValuesAreNotSaved(t *testing.T) {
 	srv := newEditorServer(t)
 	const id = "7a2d3b5f-2c1f-4a8b-8d66-1e7d2f3c4b52"
 	addDraft(t, srv, id, edFields(), opendata.StateInPreparation)
 	jane := signIn(t, srv, edContact)
 
+	// A wrong email refuses the whole form; what is merely unfinished shows as such.
 	f := completeApprovalForm()
 	f.OwnerName, f.OwnerEmail, f.TypeOfData = "", "pat at example", ""
 	f.AuthorityToRelease = false
 	f.SubjectToExceptions, f.Exceptions = true, "  "
 	r := jane.post(t, "/flow/"+id+"/approval-form", approvalPairs(f)...)
 	wantCode(t, r, http.StatusUnprocessableEntity)
-	wantFieldError(t, r.body, "owner_name", "owner_name", "Name is required.")
 	wantFieldError(t, r.body, "owner_email", "owner_email", "Email must be one email address, such as name@example.gc.ca.")
-	wantFieldError(t, r.body, "authority_to_release", "authority_to_release",
-		"Confirm this criterion: a dataset is released only when the business owner confirms all eight.")
-	wantFieldError(t, r.body, "exceptions", "exceptions", "Exceptions or exclusions is required.")
-	// A radio group's error describes its fieldset, and the summary links to its first option.
-	has(t, r, `<p class="dh-error" id="error-type_of_data">Type of data is required.</p>`,
-		`<a href="#type_of_data-data">Type of data is required.</a>`,
-		`aria-describedby="type_of_data-hint error-type_of_data"`)
-	if ctl := control(t, r.body, "type_of_data-data"); !strings.Contains(ctl, `aria-invalid="true"`) {
-		t.Errorf("the radio is not marked invalid: %s", ctl)
-	}
+	wantTodo(t, r.body, "owner_name", "owner_name", "Still to fill in.")
+	wantTodo(t, r.body, "type_of_data", "type_of_data-data", "Still to choose.")
+	wantTodo(t, r.body, "authority_to_release", "authority_to_release", "Still to be confirmed by the business owner.")
+	wantTodo(t, r.body, "exceptions", "exceptions", "Still to describe, as the box above is ticked.")
+	has(t, r, "4 items are still to do")
 	// What was typed and ticked is kept.
 	if ctl := control(t, r.body, "owner_department"); !strings.Contains(ctl, `value="Natural Resources Canada"`) {
 		t.Errorf("owner_department lost: %s", ctl)
@@ -124,14 +214,48 @@ func TestApprovalFormErrorsKeepWhatWasTyped(t *testing.T) {
 		t.Errorf("authority_to_release was not ticked: %s", ctl)
 	}
 	if _, saved := storedApprovalForm(t, srv.db, id); saved {
-		t.Error("an invalid approval form was saved")
+		t.Error("an approval form with a wrong value was saved")
 	}
 
 	inFrench(t, jane)
 	r = jane.post(t, "/flow/"+id+"/approval-form", approvalPairs(f)...)
 	wantCode(t, r, http.StatusUnprocessableEntity)
-	wantFieldError(t, r.body, "owner_name", "owner_name", "Le champ Nom est obligatoire.")
-	has(t, r, "Confirmez ce critère")
+	wantFieldError(t, r.body, "owner_email", "owner_email", "Le champ Courriel doit être une seule adresse courriel, comme nom@exemple.gc.ca.")
+	wantTodo(t, r.body, "owner_name", "owner_name", "Reste à remplir.")
+
+	// Each kind of wrong value is refused on an otherwise complete form, and
+	// leaves the form saved before as it was.
+	before := completeApprovalForm()
+	before.OwnerName = ""
+	if err := srv.db.SaveApprovalForm(context.Background(), id, before, "user:"+edContact); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, jane.get(t, "/flow/"+id+"?lang=en"), http.StatusOK)
+	for _, c := range []struct {
+		name, field, message string
+		edit                 func(*opendata.ApprovalForm)
+	}{
+		{"too long", "owner_phone", "Telephone is too long: at most 50 characters.", func(f *opendata.ApprovalForm) {
+			f.OwnerPhone = strings.Repeat("6", opendata.MaxPhone+1)
+		}},
+		{"control character", "dataset_title", "Dataset title must not contain control characters.", func(f *opendata.ApprovalForm) { f.DatasetTitle = "Forest\x07inventory" }},
+		{"unknown type", "type_of_data", "is not an allowed value of Type of data.", func(f *opendata.ApprovalForm) { f.TypeOfData = "spreadsheet" }},
+		{"ticked exceptions too long", "exceptions", "Exceptions or exclusions is too long: at most 2000 characters.", func(f *opendata.ApprovalForm) {
+			f.SubjectToExceptions, f.Exceptions = true, strings.Repeat("x", opendata.MaxFormText+1)
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := completeApprovalForm()
+			c.edit(&f)
+			r := jane.post(t, "/flow/"+id+"/approval-form", approvalPairs(f)...)
+			wantCode(t, r, http.StatusUnprocessableEntity)
+			has(t, r, `<p class="dh-error" id="error-`+c.field+`">`, c.message, `class="dh-error-summary"`)
+			lacks(t, r, `id="approval-form-todo"`)
+			if got, _ := storedApprovalForm(t, srv.db, id); got != before {
+				t.Errorf("the saved form changed: %+v", got)
+			}
+		})
+	}
 }
 
 func TestApprovalFormSaves(t *testing.T) {
@@ -152,6 +276,8 @@ func TestApprovalFormSaves(t *testing.T) {
 	r := jane.get(t, "/flow/"+id+"?flash=approval_form_saved")
 	wantCode(t, r, http.StatusOK)
 	has(t, r, "The approval form was saved.", `value="Pat Owner"`)
+	lacks(t, r, `class="dh-todo"`, `id="approval-form-todo"`, `class="dh-error"`)
+	wantApprovalChecklist(t, r, true)
 	if ctl := control(t, r.body, "type_of_data-data"); !strings.Contains(ctl, " checked") {
 		t.Errorf("type_of_data is not shown: %s", ctl)
 	}
