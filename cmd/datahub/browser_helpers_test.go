@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
@@ -88,6 +89,7 @@ type tab struct {
 	downloads string // where downloads go
 	who       string // whose browser it is, which names its screenshots
 	n         int    // screenshots taken, to number the files in order
+	noScripts bool   // the pages' scripts do not run (newTabWithoutScripts)
 
 	mu     sync.Mutex
 	errors []pageError // what the pages logged as errors
@@ -141,6 +143,20 @@ func newTab(t *testing.T, who string) *tab {
 			}
 		}
 	})
+	return b
+}
+
+// newTabWithoutScripts is newTab with the pages' scripts switched off before
+// the first page loads, as for a person who turned JavaScript off. DevTools
+// can still evaluate scripts in the page, so the tests can still inspect it.
+func newTabWithoutScripts(t *testing.T, who string) *tab {
+	t.Helper()
+	b := newTab(t, who)
+	if _, err := chromedp.Call(b.ctx, emulation.SetScriptExecutionDisabled,
+		emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+		t.Fatalf("disable scripts: %v", err)
+	}
+	b.noScripts = true
 	return b
 }
 
@@ -242,12 +258,20 @@ const settleScript = `(async () => {
 	return els.length;
 })()`
 
-// settle waits for settleScript.
+// fontsScript is settleScript for a page whose scripts do not run: no
+// component will ever be defined, so only the fonts are waited for.
+const fontsScript = `document.fonts.ready.then(() => 0)`
+
+// settle waits for settleScript (fontsScript when the page's scripts are off).
 func (b *tab) settle() {
 	b.t.Helper()
 	ctx, cancel := b.step()
 	defer cancel()
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[int](settleScript, chromedp.EvalAwaitPromise)); err != nil {
+	script := settleScript
+	if b.noScripts {
+		script = fontsScript
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[int](script, chromedp.EvalAwaitPromise)); err != nil {
 		b.t.Fatalf("%s: the page's components did not render: %v", b.url(), err)
 	}
 }
@@ -267,7 +291,51 @@ func (b *tab) url() string {
 func (b *tab) check(name string) {
 	b.t.Helper()
 	b.screenshot(name)
+	if b.noScripts {
+		b.axeWithScriptsOff()
+		return
+	}
 	b.axeCheck()
+}
+
+// scriptsOffCheck returns why the page looks scripted, or "" when its scripts
+// did not run: no component is defined and the plain-HTML header shows.
+// (It runs through DevTools, which script switching does not govern.)
+const scriptsOffCheck = `(() => {
+	if (customElements.get('gcds-header') !== undefined) return 'gcds-header is defined: the page ran its scripts';
+	const host = document.querySelector('gcds-header');
+	if (!host) return 'no gcds-header';
+	if (host.shadowRoot) return 'gcds-header has rendered its shadow DOM';
+	const h = document.querySelector('.dh-header');
+	if (!h || h.getClientRects().length === 0 || getComputedStyle(h).visibility === 'hidden')
+		return 'the plain-HTML header .dh-header is not shown';
+	return '';
+})()`
+
+// axeWithScriptsOff runs axe on the page as it loaded without scripts. axe-core
+// schedules its work with setTimeout, and no timer fires while the page's
+// scripts are off, so they are switched on for the run alone. The page's own
+// scripts were skipped as it loaded and do not run later; scriptsOffCheck,
+// after the run, fails the test if they did.
+func (b *tab) axeWithScriptsOff() {
+	b.t.Helper()
+	b.scripts(true)
+	b.axeCheck()
+	b.scripts(false)
+	if msg := b.eval(scriptsOffCheck); msg != "" {
+		b.t.Fatalf("%s after the axe run: %s", b.url(), msg)
+	}
+}
+
+// scripts switches the page's scripts on or off.
+func (b *tab) scripts(on bool) {
+	b.t.Helper()
+	ctx, cancel := b.step()
+	defer cancel()
+	if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled,
+		emulation.SetScriptExecutionDisabledParams{Value: !on}); err != nil {
+		b.t.Fatalf("switch scripts on=%v: %v", on, err)
+	}
 }
 
 // screenshot saves the whole page as WHO-NN-name.png in the test's artifact folder.
