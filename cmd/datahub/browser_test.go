@@ -111,6 +111,29 @@ func (e *flowEnv) state() string {
 // signIn signs email in from the sign-in page the tab shows, checking every
 // page on the way, and returns the status of the page it leads to and the
 // link it used.
+// approve, on the flow page as the approver: Approve stays disabled until
+// the signed approval is opened, then approves.
+func (e *flowEnv) approve(b *tab) {
+	t := e.t
+	t.Helper()
+	b.check("flow-approver")
+	if _, disabled := b.attr("#action-approve", "disabled"); !disabled {
+		t.Fatal("Approve is enabled before bob opened the signed approval")
+	}
+	openSigned(t, b)
+	if st := b.visit(e.flow); st != 200 {
+		t.Fatalf("flow page: status %d", st)
+	}
+	b.check("flow-approver-opened")
+	if _, disabled := b.attr("#action-approve", "disabled"); disabled {
+		t.Fatalf("Approve is still disabled after bob opened the signed approval: %s", b.text("#actions"))
+	}
+	if st := b.submit("action-approve"); st != 200 {
+		t.Fatalf("approve: status %d", st)
+	}
+	b.check("approved")
+}
+
 func (e *flowEnv) signIn(b *tab, email string) (int64, string) {
 	e.t.Helper()
 	b.check("signin")
@@ -363,23 +386,8 @@ func TestBrowserApproverPath(t *testing.T) {
 	if st := b.follow(row); st != 200 {
 		t.Fatalf("flow page from the queue: status %d", st)
 	}
-	b.check("flow-approver")
-	if _, disabled := b.attr("#action-approve", "disabled"); !disabled {
-		t.Fatal("Approve is enabled before bob opened the signed approval")
-	}
-	openSigned(t, b)
-	if st := b.visit(e.flow); st != 200 {
-		t.Fatalf("flow page: status %d", st)
-	}
-	b.check("flow-approver-opened")
-	if _, disabled := b.attr("#action-approve", "disabled"); disabled {
-		t.Fatalf("Approve is still disabled after bob opened the signed approval: %s", b.text("#actions"))
-	}
 	mark := markOutbox(t, e.data)
-	if st := b.submit("action-approve"); st != 200 {
-		t.Fatalf("approve: status %d", st)
-	}
-	b.check("approved")
+	e.approve(b)
 	// The project has no publishing target, so nothing moves it on.
 	if s := e.state(); s != "approved" {
 		t.Fatalf("state after approval: %s", s)
