@@ -88,7 +88,7 @@ func main() {
 	flag.IntVar(&c.connections, "connections", 64, "keep-alive connections for choices")
 	flag.IntVar(&c.threads, "threads", runtime.NumCPU(), "wrk threads")
 	flag.DurationVar(&c.settle, "settle", 10*time.Second, "before each measured run, wait up to this long for a second in which other processes use under 0.25 cores (0: do not wait)")
-	flag.StringVar(&c.rev, "rev", "", "build the service from this git revision (git archive) instead of the working tree, e.g. HEAD")
+	flag.StringVar(&c.rev, "rev", "", "build the service from this git revision (git archive) instead of the working tree, e.g. HEAD; 91ad924 or later, whose submissions also enqueue their notify job")
 	flag.StringVar(&c.databaseURL, "database-url", "", "run the service and the ceiling on PostgreSQL: a postgres:// URL naming an existing database on a server reached through a Unix socket or loopback; two fresh databases are created there and dropped after (submit path only)")
 	flag.BoolVar(&c.keep, "keep", false, "keep the temporary directory (data, scripts, logs)")
 	flag.StringVar(&c.profile, "profile", "", "after the measured runs, profile the server with perf on one extra run of each path and write the reports to this directory")
@@ -572,17 +572,17 @@ type ceiling struct {
 // The ceilings: the rows a submission writes, and on SQLite also the old
 // two-row ceiling (UUIDv4, as measured before file checks existed), for comparison.
 const (
-	ceilFiveSQLite = "raw SQLite, all five rows"
-	ceilTwoSQLite  = "raw SQLite, old two-row ceiling"
-	ceilFivePG     = "raw PostgreSQL, all five rows"
+	ceilAllSQLite = "raw SQLite, all seven rows"
+	ceilTwoSQLite = "raw SQLite, old two-row ceiling"
+	ceilAllPG     = "raw PostgreSQL, all seven rows"
 )
 
 func (b *bench) ceilings() []ceiling {
 	if b.pg != nil {
-		return []ceiling{{ceilFivePG, []string{"-database-url", b.pg.url(b.pg.raw), "-rows", "five", "-ids", "v7"}}}
+		return []ceiling{{ceilAllPG, []string{"-database-url", b.pg.url(b.pg.raw), "-rows", "seven", "-ids", "v7"}}}
 	}
 	return []ceiling{
-		{ceilFiveSQLite, []string{"-dir", filepath.Join(b.tmp, "raw5"), "-rows", "five", "-ids", "v7"}},
+		{ceilAllSQLite, []string{"-dir", filepath.Join(b.tmp, "raw7"), "-rows", "seven", "-ids", "v7"}},
 		{ceilTwoSQLite, []string{"-dir", filepath.Join(b.tmp, "raw2"), "-rows", "two", "-ids", "v4"}},
 	}
 }
@@ -809,39 +809,47 @@ func scrape(url string) (metrics, error) {
 }
 
 // countRows counts the submissions the service committed, read back from its
-// database, and checks that each has its transition and, where the schema has
-// them, its file check, job link and River job.
+// database, and checks that each has all its rows: its transition, its pending
+// file check, and its two jobs (the file check and the "received" notice),
+// each a River job of its kind for this submission with its submission_jobs
+// row. It also checks that no job or link is left over.
 func countRows(driver, dsn, dialect string) (int64, string, error) {
 	db, err := sql.Open(driver, dsn)
 	if err != nil {
 		return 0, "", err
 	}
 	defer db.Close()
-	var subs, trans int64
-	if err := db.QueryRow(`SELECT (SELECT count(*) FROM submissions), (SELECT count(*) FROM transitions)`).Scan(&subs, &trans); err != nil {
+	var subs, trans, checks, links, fileJobs, notices int64
+	if err := db.QueryRow(`SELECT (SELECT count(*) FROM submissions), (SELECT count(*) FROM transitions),
+		(SELECT count(*) FROM file_checks), (SELECT count(*) FROM submission_jobs),
+		(SELECT count(*) FROM river_job WHERE kind = 'file_check'), (SELECT count(*) FROM river_job WHERE kind = 'notify')`).
+		Scan(&subs, &trans, &checks, &links, &fileJobs, &notices); err != nil {
 		return 0, "", fmt.Errorf("count rows: %w", err)
 	}
-	if subs != trans {
-		return 0, "", fmt.Errorf("count rows: %d submissions but %d transitions", subs, trans)
+	if trans != subs || checks != subs || links != 2*subs || fileJobs != subs || notices != subs {
+		return 0, "", fmt.Errorf("count rows: %d submissions but %d transitions, %d file checks, %d submission_jobs rows (want two each), %d file_check jobs and %d notify jobs",
+			subs, trans, checks, links, fileJobs, notices)
 	}
-	exists := `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'file_checks'`
+	// A job belongs to the submission its args name.
+	argsID, argsEvent := `json_extract(r.args, '$.submission_id')`, `json_extract(r.args, '$.event')`
 	if dialect == "postgres" {
-		exists = `SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'file_checks'`
+		argsID, argsEvent = `r.args->>'submission_id'`, `r.args->>'event'`
 	}
-	var n int
-	if err := db.QueryRow(exists).Scan(&n); err != nil {
+	var whole int64
+	if err := db.QueryRow(`SELECT count(*) FROM submissions s
+		WHERE EXISTS (SELECT 1 FROM transitions t WHERE t.submission_id = s.id)
+		AND EXISTS (SELECT 1 FROM file_checks c
+			JOIN submission_jobs j ON j.submission_id = c.submission_id AND j.job_id = c.job_id AND j.kind = 'file_check'
+			JOIN river_job r ON r.id = j.job_id AND r.kind = 'file_check'
+			WHERE c.submission_id = s.id AND c.state = 'pending' AND ` + argsID + ` = s.id)
+		AND EXISTS (SELECT 1 FROM submission_jobs j
+			JOIN river_job r ON r.id = j.job_id AND r.kind = 'notify'
+			WHERE j.submission_id = s.id AND j.kind = 'notify' AND ` + argsID + ` = s.id AND ` + argsEvent + ` = 'received')`).
+		Scan(&whole); err != nil {
 		return 0, "", fmt.Errorf("count rows: %w", err)
 	}
-	if n == 0 {
-		return subs, "each with its transition (this revision has no file checks)", nil
+	if whole != subs {
+		return 0, "", fmt.Errorf("count rows: only %d of %d submissions have their transition, pending file check, file_check and notify jobs and both submission_jobs rows", whole, subs)
 	}
-	var checks, links, jobs int64
-	if err := db.QueryRow(`SELECT (SELECT count(*) FROM file_checks), (SELECT count(*) FROM submission_jobs),
-		(SELECT count(*) FROM river_job WHERE kind = 'file_check')`).Scan(&checks, &links, &jobs); err != nil {
-		return 0, "", fmt.Errorf("count rows: %w", err)
-	}
-	if checks != subs || links != subs || jobs != subs {
-		return 0, "", fmt.Errorf("count rows: %d submissions but %d file checks, %d submission_jobs and %d file_check jobs", subs, checks, links, jobs)
-	}
-	return subs, "each with its transition, pending file check, submission_jobs row and River job", nil
+	return subs, "each with its transition, its pending file check, its two River jobs (file_check, and notify for the \"received\" email) and their two submission_jobs rows", nil
 }

@@ -107,8 +107,18 @@ func (p *pgRun) drop() {
 	}
 	defer db.Close()
 	for _, name := range p.created {
-		if _, err := db.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			fmt.Fprintf(os.Stderr, "load: drop database %s: %v\n", name, err)
+		// An autovacuum worker on the database cannot be terminated by a
+		// non-superuser; it leaves within moments, so try again for a while.
+		for attempt := 1; ; attempt++ {
+			_, err := db.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+			if err == nil {
+				break
+			}
+			if attempt == 20 || ctx.Err() != nil {
+				fmt.Fprintf(os.Stderr, "load: drop database %s: %v\n", name, err)
+				break
+			}
+			time.Sleep(250 * time.Millisecond)
 		}
 	}
 	p.created = nil

@@ -6,25 +6,34 @@
 //	go run ./bench/rawinsert -database-url 'postgres:///DB?host=/var/run/postgresql'   # PostgreSQL
 //
 // The rows are those of store.CreateSubmission (internal/store/submissions.go,
-// filechecks.go) with the service's own statements, and the id scheme of the
-// service (UUIDv7 since 9b49a89):
+// filechecks.go, notices.go) with the service's own statements, and the id
+// scheme of the service (UUIDv7 since 9b49a89):
 //
 //  1. the submissions row, its fields the same validated JSON (opendata.DecodeJSON
 //     and Validate of the same body);
 //  2. its first transitions row;
-//  3. a river_job row with the column values River's InsertTx writes for a
-//     file_check job (kind, args JSON, queue, priority, max_attempts, state,
-//     created_at, scheduled_at, tags, metadata; on SQLite River's metadata
-//     carries a random "river:unique_nonce", stored as JSONB like River does),
-//     written by a plain prepared INSERT, not through River;
-//  4. its submission_jobs row;
-//  5. the pending file_checks row (the service's upsert).
+//  3. the pending file_checks row (the service's upsert);
+//  4. the river_job row of its file_check job;
+//  5. the river_job row of its notify job, the "received" email to the contact;
+//  6. and 7. a submission_jobs row for each of the two jobs.
+//
+// The river_job rows carry the column values River's InsertManyTx writes for
+// jobs.FileCheckArgs and jobs.NotifyArgs (kind, args JSON, queue, priority,
+// max_attempts, state, created_at = scheduled_at, tags, metadata; on SQLite
+// River's metadata carries a random "river:unique_nonce" per job, stored as
+// JSONB like River does), as read back from rows a real run of the service
+// wrote. They are written by one plain prepared INSERT per job, not through
+// River. The service inserts the file check with job_id 0 and sets it once
+// River has answered; the ceiling writes the final row at once.
 //
 // River also announces inserted jobs, at most once per queue per 100 ms
 // (its FetchCooldown): a river_notification row on SQLite, a pg_notify on
 // PostgreSQL, in the inserting transaction. The ceiling does the same, at the
-// same rate. -rows two writes only rows 1 and 2: the ceiling as it was before
-// file checks existed, kept for comparison.
+// same rate.
+//
+// -rows five leaves out the notify job and its submission_jobs row: the
+// ceiling as it was before the workflow's email, for comparison. -rows two
+// writes only rows 1 and 2: the ceiling as it was before file checks existed.
 //
 // SQLite: the schema comes from the service's migrations and River's
 // (store.Open, Migrate, jobs.Migrate); then the store is closed and the rows
@@ -53,8 +62,7 @@
 package main
 
 import (
-	"github.com/opendata-datahub/datahub/bench/internal/loopback"
-
+	"cmp"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -75,8 +83,10 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
 	_ "modernc.org/sqlite"
 
+	"github.com/opendata-datahub/datahub/bench/internal/loopback"
 	"github.com/opendata-datahub/datahub/bench/internal/procstat"
 	"github.com/opendata-datahub/datahub/internal/jobs"
 	"github.com/opendata-datahub/datahub/internal/opendata"
@@ -112,17 +122,13 @@ const (
 	notifyPostgres           = `SELECT pg_notify(concat(current_schema(), '.', $1::text), $2)`
 )
 
-// The values River gives a file_check job (internal/jobs: FileCheckArgs, its
-// InsertOpts; River's defaults for the rest), read back from a real run.
+// What River writes for a job inserted to run now, besides what its args'
+// Kind and InsertOpts give (riverJob), and its insert notification.
 const (
-	jobKind        = store.KindFileCheck
-	jobMaxAttempts = jobs.FileCheckAttempts
-	jobPriority    = 1
-	jobQueue       = "default"
-	jobState       = "available"
-	notifyTopic    = "river_insert"
-	notifyPayload  = `{"queue": "default"}`
-	notifyEvery    = 100 * time.Millisecond // River's FetchCooldownDefault: one insert notification per queue per interval
+	jobState      = "available"
+	notifyTopic   = "river_insert"
+	notifyPayload = `{"queue": "default"}`
+	notifyEvery   = 100 * time.Millisecond // River's FetchCooldownDefault: one insert notification per queue per interval
 )
 
 // maxBatch is the service's bound on one group commit (internal/store/commit.go).
@@ -131,6 +137,7 @@ const maxBatch = 256
 // Flags that change the rows or the transaction.
 var (
 	twoRows     bool   // -rows two: submissions and transitions only (the ceiling before file checks)
+	noNotice    bool   // -rows five: no notify job (the ceiling before the workflow's email)
 	randomIDs   bool   // -ids v4
 	savepoints  bool   // diagnosis only
 	extraPragma string // diagnosis only
@@ -146,7 +153,7 @@ func newID() string {
 // Result is what one run measured; -json prints it on one line.
 type Result struct {
 	Database     string  `json:"database"` // sqlite or postgres
-	Rows         string  `json:"rows"`     // five or two
+	Rows         string  `json:"rows"`     // seven, five or two
 	IDs          string  `json:"ids"`      // v7 or v4
 	Sets         int64   `json:"sets"`     // row sets (submissions) committed
 	Seconds      float64 `json:"seconds"`
@@ -173,20 +180,20 @@ func main() {
 	bodyFile := flag.String("body", "", "JSON submission body whose fields are stored (default: the load test's body)")
 	tag := flag.String("tag", "r", "file_id prefix, so that runs on one database do not collide")
 	asJSON := flag.Bool("json", false, "print the result as one JSON line")
-	rows := flag.String("rows", "five", "five: every row a submission writes; two: submissions and transitions only, the ceiling as it was before file checks")
+	rows := flag.String("rows", "seven", "seven: every row a submission writes; five: all but the notify job and its link, the ceiling before the workflow's email; two: submissions and transitions only, the ceiling before file checks")
 	ids := flag.String("ids", "v7", "submission ids: v7 (time-ordered, the service's since 9b49a89) or v4 (random, the service's before)")
 	flag.BoolVar(&savepoints, "savepoints", false, "diagnosis only (SQLite): wrap each row set in SAVEPOINT/RELEASE, as the service's group commit did before 9a8025f")
 	flag.StringVar(&extraPragma, "pragma", "", "diagnosis only (SQLite): one more pragma for the writer, e.g. temp_store(MEMORY)")
 	flag.Parse()
 	switch {
-	case *rows != "five" && *rows != "two":
-		fail(errors.New("-rows: want five or two"))
+	case *rows != "seven" && *rows != "five" && *rows != "two":
+		fail(errors.New("-rows: want seven, five or two"))
 	case *ids != "v7" && *ids != "v4":
 		fail(errors.New("-ids: want v7 or v4"))
 	case *dbURL != "" && (savepoints || extraPragma != ""):
 		fail(errors.New("-savepoints and -pragma are for SQLite"))
 	}
-	twoRows, randomIDs = *rows == "two", *ids == "v4"
+	twoRows, noNotice, randomIDs = *rows == "two", *rows == "five", *ids == "v4"
 	var res *Result
 	var err error
 	if *dbURL != "" {
@@ -223,11 +230,44 @@ func fail(err error) {
 type rowSet struct {
 	id, fileID, email string
 	fields            []byte
-	args              string // the job's args JSON
-	nonce             string // River's unique-insert nonce (SQLite)
+	jobs              []jobRow // the file check's first
 	at                time.Time
 	queued            time.Time
 	done              chan error
+}
+
+// jobRow is one river_job row, with the values River gives its args.
+type jobRow struct {
+	kind        string
+	args        string // the args as River marshals them
+	maxAttempts int
+	priority    int
+	queue       string
+	nonce       string // River's unique-insert nonce (SQLite)
+}
+
+// jobArgs is what River reads from a job's args to insert it.
+type jobArgs interface {
+	Kind() string
+	InsertOpts() river.InsertOpts
+}
+
+// riverJob is the row River inserts for args: their Kind and InsertOpts,
+// River's defaults where those are unset, on SQLite a random nonce.
+func riverJob(args jobArgs, nonce bool) jobRow {
+	b, err := json.Marshal(args)
+	if err != nil {
+		panic(err)
+	}
+	opts := args.InsertOpts()
+	j := jobRow{kind: args.Kind(), args: string(b), maxAttempts: cmp.Or(opts.MaxAttempts, river.MaxAttemptsDefault),
+		priority: cmp.Or(opts.Priority, river.PriorityDefault), queue: cmp.Or(opts.Queue, river.QueueDefault)}
+	if nonce {
+		var n [8]byte
+		_, _ = rand.Read(n[:])
+		j.nonce = hex.EncodeToString(n[:])
+	}
+	return j
 }
 
 // maker builds row sets from the validated body: the per-submission work the
@@ -247,17 +287,12 @@ func (m *maker) make(worker, n int) *rowSet {
 		panic(err)
 	}
 	r := &rowSet{id: newID(), fileID: f.FileID, email: f.EmailContact, fields: js, at: time.Now()}
-	if !twoRows {
-		args, err := json.Marshal(jobs.FileCheckArgs{SubmissionID: r.id})
-		if err != nil {
-			panic(err)
-		}
-		r.args = string(args)
-		if m.nonce {
-			var b [8]byte
-			_, _ = rand.Read(b[:])
-			r.nonce = hex.EncodeToString(b[:])
-		}
+	if twoRows {
+		return r
+	}
+	r.jobs = append(r.jobs, riverJob(jobs.FileCheckArgs{SubmissionID: r.id}, m.nonce))
+	if !noNotice {
+		r.jobs = append(r.jobs, riverJob(jobs.NotifyArgs{SubmissionID: r.id, Event: store.NoticeReceived}, m.nonce))
 	}
 	return r
 }
@@ -515,7 +550,7 @@ func commitSQLite(ctx context.Context, conn *sql.Conn, st *sqliteStmts, batch []
 	return t1.Sub(t0), time.Since(t1), nil
 }
 
-// writeSQLite writes one submission's rows, in CreateSubmission's order.
+// writeSQLite writes one submission's rows.
 func writeSQLite(ctx context.Context, st *sqliteStmts, r *rowSet, notify bool) error {
 	at := r.at.UnixMicro()
 	res, err := st.sub.ExecContext(ctx, r.id, project, r.fileID, keyPrefix, state, r.email, r.fields, at)
@@ -532,24 +567,28 @@ func writeSQLite(ctx context.Context, st *sqliteStmts, r *rowSet, notify bool) e
 		return nil
 	}
 	ts := riverTime(r.at)
-	res, err = st.job.ExecContext(ctx, r.args, ts, jobKind, jobMaxAttempts,
-		`{"river:unique_nonce":"`+r.nonce+`"}`, jobPriority, jobQueue, ts, jobState, "[]")
-	if err != nil {
-		return fmt.Errorf("river_job: %w", err)
-	}
-	jobID, err := res.LastInsertId()
-	if err != nil {
-		return err
+	ids := make([]int64, len(r.jobs))
+	for i, j := range r.jobs {
+		res, err := st.job.ExecContext(ctx, j.args, ts, j.kind, j.maxAttempts,
+			`{"river:unique_nonce":"`+j.nonce+`"}`, j.priority, j.queue, ts, jobState, "[]")
+		if err != nil {
+			return fmt.Errorf("river_job: %w", err)
+		}
+		if ids[i], err = res.LastInsertId(); err != nil {
+			return err
+		}
 	}
 	if notify {
 		if _, err := st.notify.ExecContext(ctx, notifyPayload, notifyTopic); err != nil {
 			return fmt.Errorf("river_notification: %w", err)
 		}
 	}
-	if _, err := st.subJob.ExecContext(ctx, r.id, jobID, jobKind, at); err != nil {
-		return err
+	for i, j := range r.jobs {
+		if _, err := st.subJob.ExecContext(ctx, r.id, ids[i], j.kind, at); err != nil {
+			return err
+		}
 	}
-	_, err = st.check.ExecContext(ctx, r.id, string(store.CheckPending), at, jobID)
+	_, err = st.check.ExecContext(ctx, r.id, string(store.CheckPending), at, ids[0])
 	return err
 }
 
@@ -682,7 +721,7 @@ func runPostgres(dbURL, bodyFile, tag string, duration time.Duration, workers in
 	return res, nil
 }
 
-// commitPostgres writes one submission's rows in one transaction, in CreateSubmission's order.
+// commitPostgres writes one submission's rows in one transaction.
 func commitPostgres(ctx context.Context, c *pgx.Conn, r *rowSet, notify bool) (err error) {
 	tx, err := c.Begin(ctx)
 	if err != nil {
@@ -705,19 +744,23 @@ func commitPostgres(ctx context.Context, c *pgx.Conn, r *rowSet, notify bool) (e
 		return err
 	}
 	if !twoRows {
-		var jobID int64
-		if err := tx.QueryRow(ctx, "job", r.args, r.at, jobKind, jobMaxAttempts, "{}", jobPriority, jobQueue, r.at, jobState, []string{}).Scan(&jobID); err != nil {
-			return fmt.Errorf("river_job: %w", err)
+		ids := make([]int64, len(r.jobs))
+		for i, j := range r.jobs {
+			if err := tx.QueryRow(ctx, "job", j.args, r.at, j.kind, j.maxAttempts, "{}", j.priority, j.queue, r.at, jobState, []string{}).Scan(&ids[i]); err != nil {
+				return fmt.Errorf("river_job: %w", err)
+			}
 		}
 		if notify {
 			if _, err := tx.Exec(ctx, "notify", notifyTopic, notifyPayload); err != nil {
 				return fmt.Errorf("pg_notify: %w", err)
 			}
 		}
-		if _, err := tx.Exec(ctx, "subjob", r.id, jobID, jobKind, at); err != nil {
-			return err
+		for i, j := range r.jobs {
+			if _, err := tx.Exec(ctx, "subjob", r.id, ids[i], j.kind, at); err != nil {
+				return err
+			}
 		}
-		if _, err := tx.Exec(ctx, "check", r.id, string(store.CheckPending), at, jobID); err != nil {
+		if _, err := tx.Exec(ctx, "check", r.id, string(store.CheckPending), at, ids[0]); err != nil {
 			return err
 		}
 	}
@@ -783,7 +826,12 @@ func countSets(queryRow func(q string, dest ...any) error) (int64, error) {
 	if !twoRows {
 		q += `
 		AND EXISTS (SELECT 1 FROM file_checks c JOIN submission_jobs j ON j.submission_id = c.submission_id AND j.job_id = c.job_id
-			JOIN river_job r ON r.id = c.job_id WHERE c.submission_id = s.id AND c.state = 'pending' AND r.kind = 'file_check')`
+			JOIN river_job r ON r.id = c.job_id WHERE c.submission_id = s.id AND c.state = 'pending' AND j.kind = 'file_check' AND r.kind = 'file_check')`
+	}
+	if !twoRows && !noNotice {
+		q += `
+		AND EXISTS (SELECT 1 FROM submission_jobs j JOIN river_job r ON r.id = j.job_id
+			WHERE j.submission_id = s.id AND j.kind = 'notify' AND r.kind = 'notify')`
 	}
 	var n int64
 	if err := queryRow(q, &n); err != nil {
