@@ -27,7 +27,7 @@ func TestCountRows(t *testing.T) {
 		{"whole", "", ""},
 		{"notify link missing", `DELETE FROM submission_jobs WHERE kind = 'notify' AND job_id = (SELECT max(job_id) FROM submission_jobs)`,
 			"3 submission_jobs rows (want two each)"},
-		{"notify job missing", `DELETE FROM river_job WHERE id = (SELECT max(id) FROM river_job WHERE kind = 'notify')`, "1 notify jobs"},
+		{"notify job missing", `DELETE FROM river_job WHERE id = (SELECT max(id) FROM river_job WHERE kind = 'notify')`, "only 1 of 2 submissions"},
 		{"notify link to another submission's job", `UPDATE submission_jobs SET job_id = (SELECT min(id) FROM river_job WHERE kind = 'notify')
 			WHERE kind = 'notify' AND job_id = (SELECT max(id) FROM river_job WHERE kind = 'notify')`, "only 1 of 2 submissions"},
 		{"file check jobs missing", `DELETE FROM river_job WHERE kind = 'file_check'`, "0 file_check jobs"},

@@ -528,13 +528,17 @@ func commitSQLite(ctx context.Context, conn *sql.Conn, st *sqliteStmts, batch []
 		_, _ = conn.ExecContext(ctx, "ROLLBACK")
 		return 0, 0, fmt.Errorf("insert: %w", err)
 	}
+	shared, err := writeSharedNotice(ctx, st, batch)
+	if err != nil {
+		return rollback(err)
+	}
 	for i, r := range batch {
 		if savepoints {
 			if _, err := conn.ExecContext(ctx, "SAVEPOINT w"); err != nil {
 				return rollback(err)
 			}
 		}
-		if err := writeSQLite(ctx, st, r, notify && i == 0); err != nil {
+		if err := writeSQLite(ctx, st, r, notify && i == 0, shared); err != nil {
 			return rollback(err)
 		}
 		if savepoints {
@@ -550,8 +554,30 @@ func commitSQLite(ctx context.Context, conn *sql.Conn, st *sqliteStmts, batch []
 	return t1.Sub(t0), time.Since(t1), nil
 }
 
-// writeSQLite writes one submission's rows.
-func writeSQLite(ctx context.Context, st *sqliteStmts, r *rowSet, notify bool) error {
+// writeSharedNotice writes the one notify job that the service's group
+// commit gives all of its submissions' "received" emails (jobs.Queue.Enqueue
+// groups notices of the same step), and returns its id; 0 when there is none.
+func writeSharedNotice(ctx context.Context, st *sqliteStmts, batch []*rowSet) (int64, error) {
+	if twoRows || noNotice || len(batch) == 0 {
+		return 0, nil
+	}
+	args := jobs.NotifyArgs{SubmissionID: batch[0].id, Event: store.NoticeReceived}
+	for _, r := range batch[1:] {
+		args.SubmissionIDs = append(args.SubmissionIDs, r.id)
+	}
+	j := riverJob(args, batch[0].jobs[len(batch[0].jobs)-1].nonce != "")
+	ts := riverTime(batch[0].at)
+	res, err := st.job.ExecContext(ctx, j.args, ts, j.kind, j.maxAttempts,
+		`{"river:unique_nonce":"`+j.nonce+`"}`, j.priority, j.queue, ts, jobState, "[]")
+	if err != nil {
+		return 0, fmt.Errorf("river_job: %w", err)
+	}
+	return res.LastInsertId()
+}
+
+// writeSQLite writes one submission's rows; its notify job is the batch's
+// shared one (writeSharedNotice), linked here.
+func writeSQLite(ctx context.Context, st *sqliteStmts, r *rowSet, notify bool, shared int64) error {
 	at := r.at.UnixMicro()
 	res, err := st.sub.ExecContext(ctx, r.id, project, r.fileID, keyPrefix, state, r.email, r.fields, at)
 	if err != nil {
@@ -569,6 +595,10 @@ func writeSQLite(ctx context.Context, st *sqliteStmts, r *rowSet, notify bool) e
 	ts := riverTime(r.at)
 	ids := make([]int64, len(r.jobs))
 	for i, j := range r.jobs {
+		if j.kind == store.KindNotify {
+			ids[i] = shared
+			continue
+		}
 		res, err := st.job.ExecContext(ctx, j.args, ts, j.kind, j.maxAttempts,
 			`{"river:unique_nonce":"`+j.nonce+`"}`, j.priority, j.queue, ts, jobState, "[]")
 		if err != nil {

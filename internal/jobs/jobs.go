@@ -148,27 +148,42 @@ func (q *Queue) Stop(ctx context.Context) error {
 	return nil
 }
 
-// Enqueue inserts the jobs a store transaction asked for in tx, in one insert
-// for a whole group commit (store.Jobs).
+// Enqueue inserts jobs in tx with one River insert for a whole transaction
+// or group commit (store.Jobs), and returns each job's id. Notices of the
+// same step and reason share one job (NotifyArgs.SubmissionIDs): a group
+// commit of many submissions adds one email job, not one per submission.
 func (q *Queue) Enqueue(ctx context.Context, tx *sql.Tx, jobs []store.Job) ([]int64, error) {
-	params := make([]river.InsertManyParams, len(jobs))
+	var params []river.InsertManyParams
+	at := make([]int, len(jobs)) // the param of each job
+	type step struct{ event, reason string }
+	notices := map[step]int{}
 	for i, j := range jobs {
 		switch j.Kind {
 		case store.KindFileCheck:
-			params[i] = river.InsertManyParams{Args: FileCheckArgs{SubmissionID: j.SubmissionID}}
+			params = append(params, river.InsertManyParams{Args: FileCheckArgs{SubmissionID: j.SubmissionID}})
 		case store.KindNotify:
-			params[i] = river.InsertManyParams{Args: NotifyArgs{SubmissionID: j.SubmissionID, Event: j.Event, Reason: j.Reason}}
+			k := step{j.Event, j.Reason}
+			if p, ok := notices[k]; ok {
+				args := params[p].Args.(NotifyArgs)
+				args.SubmissionIDs = append(args.SubmissionIDs, j.SubmissionID)
+				params[p].Args = args
+				at[i] = p
+				continue
+			}
+			notices[k] = len(params)
+			params = append(params, river.InsertManyParams{Args: NotifyArgs{SubmissionID: j.SubmissionID, Event: j.Event, Reason: j.Reason}})
 		default:
 			return nil, fmt.Errorf("enqueue: unknown job kind %q", j.Kind)
 		}
+		at[i] = len(params) - 1
 	}
 	res, err := q.client.InsertManyTx(ctx, tx, params)
 	if err != nil {
 		return nil, fmt.Errorf("enqueue: %w", err)
 	}
-	ids := make([]int64, len(res))
-	for i, r := range res {
-		ids[i] = r.Job.ID
+	ids := make([]int64, len(jobs))
+	for i := range jobs {
+		ids[i] = res[at[i]].Job.ID
 	}
 	return ids, nil
 }

@@ -16,11 +16,23 @@ import (
 )
 
 // NotifyArgs asks for the email that tells people about a step of a
-// submission's workflow (store.Notice).
+// submission's workflow (store.Notice). One job may carry the same step of
+// several submissions (SubmissionIDs): the "received" emails of a group
+// commit go to the queue as one job, not one each, which keeps the submit
+// path's cost per submission down.
 type NotifyArgs struct {
-	SubmissionID string `json:"submission_id"`
-	Event        string `json:"event"`
-	Reason       string `json:"reason,omitempty"`
+	SubmissionID  string   `json:"submission_id,omitempty"`
+	SubmissionIDs []string `json:"submission_ids,omitempty"`
+	Event         string   `json:"event"`
+	Reason        string   `json:"reason,omitempty"`
+}
+
+// ids lists the submissions the notice is about.
+func (a NotifyArgs) ids() []string {
+	if a.SubmissionID != "" {
+		return append([]string{a.SubmissionID}, a.SubmissionIDs...)
+	}
+	return a.SubmissionIDs
 }
 
 // Kind names the job kind.
@@ -49,17 +61,47 @@ func newNotifyWorker(db *store.DB, cfg Config) *notifyWorker {
 	return &notifyWorker{db: db, mailer: cfg.Mailer, publicURL: strings.TrimRight(cfg.PublicURL, "/"), log: cfg.Logger}
 }
 
-// Timeout bounds one attempt.
-func (w *notifyWorker) Timeout(*river.Job[NotifyArgs]) time.Duration { return notifyTimeout }
+// Timeout bounds one attempt: a slow mail server is tried again later.
+// A job for many submissions gets time for each email.
+func (w *notifyWorker) Timeout(job *river.Job[NotifyArgs]) time.Duration {
+	return notifyTimeout + time.Duration(len(job.Args.ids()))*5*time.Second
+}
 
-// Work sends the notice. A send that fails is retried by River; a notice for
-// a submission or an event that does not exist is cancelled; one nobody
-// should receive (no approvers or admins yet) is logged and finished.
+// Work sends the notice about each of the job's submissions, recording each
+// email once sent, so that a retry after a failure sends only the rest. A
+// send that fails is retried by River; a submission that no longer exists is
+// skipped (the job is cancelled when it was the only one); an unknown event
+// cancels the job; a notice nobody should receive (no approvers or admins
+// yet) is logged and counts as done.
 func (w *notifyWorker) Work(ctx context.Context, job *river.Job[NotifyArgs]) error {
-	sub, err := w.db.Submission(ctx, job.Args.SubmissionID)
-	if opendata.ErrorCode(err) == opendata.ENOTFOUND {
-		return river.JobCancel(err)
-	} else if err != nil {
+	ids := job.Args.ids()
+	for _, id := range ids {
+		sent, err := w.db.NoticeSent(ctx, job.ID, id)
+		if err != nil {
+			return err
+		}
+		if sent {
+			continue
+		}
+		err = w.send(ctx, job, id)
+		if opendata.ErrorCode(err) == opendata.ENOTFOUND && len(ids) > 1 {
+			w.log.WarnContext(ctx, "notice for a submission that does not exist", "submission_id", id, "event", job.Args.Event)
+		} else if opendata.ErrorCode(err) == opendata.ENOTFOUND {
+			return river.JobCancel(err)
+		} else if err != nil {
+			return err
+		}
+		if err := w.db.MarkNoticeSent(ctx, job.ID, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// send sends the notice about one submission.
+func (w *notifyWorker) send(ctx context.Context, job *river.Job[NotifyArgs], id string) error {
+	sub, err := w.db.Submission(ctx, id)
+	if err != nil {
 		return err
 	}
 	msg, err := w.message(ctx, sub, job.Args)

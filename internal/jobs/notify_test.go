@@ -275,3 +275,66 @@ func TestNoticeRetriedOnSendFailure(t *testing.T) {
 		}
 	})
 }
+
+// failingAt fails the sends whose number (from 1) is in fail.
+type failingAt struct {
+	next mail.Mailer
+	mu   sync.Mutex
+	n    int
+	fail map[int]bool
+	ids  []string
+}
+
+func (f *failingAt) Send(ctx context.Context, m mail.Message) error {
+	f.mu.Lock()
+	f.n++
+	fail := f.fail[f.n]
+	f.ids = append(f.ids, m.ID)
+	f.mu.Unlock()
+	if fail {
+		return errors.New("421 service not available")
+	}
+	return f.next.Send(ctx, m)
+}
+
+// The same step of several submissions in one transaction is one job; when
+// one of its emails fails, the retry sends only those not sent yet.
+func TestNoticesOfOneCommitShareAJob(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, cfg store.Config) {
+		m := &failingAt{fail: map[int]bool{5: true}} // the second email of the shared job, once
+		e := newQueueEnvWith(t, cfg, func(next mail.Mailer) mail.Mailer { m.next = next; return m })
+		srv := csvServer(t)
+		for _, id := range []string{"s1", "s2", "s3"} {
+			e.noticeSubmission(t, id, "CFS", srv.URL+"/data.csv")
+		}
+		e.mailAt(t, 3) // their own "received" emails
+		// One transaction asks for the same notice about all three.
+		tr := opendata.Transition{From: opendata.StateInPreparation, To: opendata.StateWithdrawn, Actor: "user:x@example.gc.ca", At: time.Now()}
+		var notices []store.Notice
+		for _, id := range []string{"s1", "s2", "s3"} {
+			notices = append(notices, store.Notice{SubmissionID: id, Event: store.NoticeWithdrawn})
+		}
+		if err := e.db.ApplyTransition(context.Background(), "s1", tr, notices...); err != nil {
+			t.Fatal(err)
+		}
+		e.mailAt(t, 6)
+		var shared int64
+		for _, id := range []string{"s1", "s2", "s3"} {
+			list := e.noticesDone(t, id, 2)
+			if shared == 0 {
+				shared = list[0].ID
+			}
+			if list[0].ID != shared {
+				t.Fatalf("%s: notice jobs %+v, want the shared job %d first", id, list, shared)
+			}
+		}
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if m.n != 7 {
+			t.Fatalf("%d sends (ids %q), want 7: three, then three with one failure, retried once", m.n, m.ids)
+		}
+		if m.ids[4] != m.ids[5] || m.ids[3] == m.ids[4] {
+			t.Fatalf("the retry must send the failed email again with its Message-ID, and not the one before: %q", m.ids)
+		}
+	})
+}

@@ -20,7 +20,7 @@ type Status struct {
 	MaxAttempts  int
 	LastError    string // of the latest failed attempt
 	ScheduledAt  time.Time
-	SubmissionID string // from the args, for the kinds that concern a submission
+	SubmissionID string // from the args, for the kinds that concern a submission; a notice about several names the first and how many more
 }
 
 // Live says whether the job may still run: it has neither finished nor been given up.
@@ -91,10 +91,14 @@ func status(j *rivertype.JobRow) Status {
 		s.LastError = j.Errors[n-1].Error
 	}
 	var args struct {
-		SubmissionID string `json:"submission_id"`
+		SubmissionID  string   `json:"submission_id"`
+		SubmissionIDs []string `json:"submission_ids"` // a notice about several submissions
 	}
 	if json.Unmarshal(j.EncodedArgs, &args) == nil {
 		s.SubmissionID = args.SubmissionID
+		if n := len(args.SubmissionIDs); n > 0 {
+			s.SubmissionID += fmt.Sprintf(" (and %d more)", n)
+		}
 	}
 	return s
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"fmt"
 	"slices"
 
@@ -70,6 +71,30 @@ func queueNotice(tx *Tx, n Notice) error {
 	}
 	if tx.db.jobs != nil {
 		tx.jobs = append(tx.jobs, Job{Kind: KindNotify, SubmissionID: n.SubmissionID, Event: n.Event, Reason: n.Reason})
+	}
+	return nil
+}
+
+// NoticeSent reports whether notify job jobID already sent its email about submissionID.
+func (db *DB) NoticeSent(ctx context.Context, jobID int64, submissionID string) (bool, error) {
+	var n int
+	err := db.queryRow(ctx, `SELECT count(*) FROM notices_sent WHERE job_id = $1 AND submission_id = $2`,
+		jobID, submissionID).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("notice sent: %w", err)
+	}
+	return n > 0, nil
+}
+
+// MarkNoticeSent records that notify job jobID sent its email about submissionID.
+func (db *DB) MarkNoticeSent(ctx context.Context, jobID int64, submissionID string) error {
+	err := db.update(ctx, func(tx *Tx) error {
+		_, err := tx.Exec(`INSERT INTO notices_sent (job_id, submission_id, sent_at) VALUES ($1, $2, $3)
+			ON CONFLICT (job_id, submission_id) DO NOTHING`, jobID, submissionID, micros(db.now()))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("mark notice sent: %w", err)
 	}
 	return nil
 }
