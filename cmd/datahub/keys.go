@@ -12,7 +12,6 @@ import (
 
 	"github.com/opendata-datahub/datahub/internal/auth"
 	"github.com/opendata-datahub/datahub/internal/opendata"
-	"github.com/opendata-datahub/datahub/internal/store"
 )
 
 func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -126,7 +125,7 @@ func keysList(ctx context.Context, args []string, stdout io.Writer) error {
 	now := time.Now()
 	for _, k := range keys {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.Prefix, k.Project, k.Client, k.Contact,
-			stamp(&k.CreatedAt, "-"), stamp(k.ExpiresAt, "never"), stamp(k.LastUsedAt, "never"), keyStatus(k, now))
+			stamp(&k.CreatedAt, "-"), stamp(k.ExpiresAt, "never"), stamp(k.LastUsedAt, "never"), k.Status(now))
 	}
 	return tw.Flush()
 }
@@ -136,16 +135,6 @@ func stamp(t *time.Time, none string) string {
 		return none
 	}
 	return t.UTC().Format("2006-01-02 15:04Z")
-}
-
-func keyStatus(k store.APIKey, now time.Time) string {
-	switch {
-	case k.RevokedAt != nil:
-		return "revoked"
-	case k.ExpiresAt != nil && !now.Before(*k.ExpiresAt):
-		return "expired"
-	}
-	return "active"
 }
 
 func keysRevoke(ctx context.Context, args []string, stdout io.Writer) error {

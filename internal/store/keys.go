@@ -25,6 +25,17 @@ type APIKey struct {
 	RevokedAt   *time.Time
 }
 
+// Status says whether the key works at now: "active", "expired" or "revoked".
+func (k APIKey) Status(now time.Time) string {
+	switch {
+	case k.RevokedAt != nil:
+		return "revoked"
+	case k.ExpiresAt != nil && !now.Before(*k.ExpiresAt):
+		return "expired"
+	}
+	return "active"
+}
+
 // CreateKey stores a new key; a prefix already in use is ECONFLICT.
 func (db *DB) CreateKey(ctx context.Context, k *APIKey) error {
 	err := db.updateKeys(ctx, func(tx *Tx) error {

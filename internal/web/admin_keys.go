@@ -56,15 +56,8 @@ func (s *Server) renderKeys(w http.ResponseWriter, r *http.Request, status int, 
 }
 
 func newKeyRow(k store.APIKey, now time.Time) keyRow {
-	status := "active"
-	switch {
-	case k.RevokedAt != nil:
-		status = "revoked"
-	case k.ExpiresAt != nil && !now.Before(*k.ExpiresAt):
-		status = "expired"
-	}
 	return keyRow{Prefix: k.Prefix, Project: k.Project, Client: k.Client, Contact: k.Contact,
-		Created: k.CreatedAt, Expires: k.ExpiresAt, LastUsed: k.LastUsedAt, Status: status}
+		Created: k.CreatedAt, Expires: k.ExpiresAt, LastUsed: k.LastUsedAt, Status: k.Status(now)}
 }
 
 // createKey mints a key and shows it once, on this response: a redirect
