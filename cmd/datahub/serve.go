@@ -217,7 +217,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return err
 }
 
-// housekeeping records keys' last use and purges expired idempotency records.
+// housekeeping records keys' last use and purges expired idempotency records
+// and the old record of sent email.
 func housekeeping(ctx context.Context, db *store.DB, keys *auth.Keyring, logger *slog.Logger) {
 	flush := time.NewTicker(10 * time.Second)
 	purge := time.NewTicker(time.Hour)
@@ -236,6 +237,11 @@ func housekeeping(ctx context.Context, db *store.DB, keys *auth.Keyring, logger 
 				logger.Warn("could not purge idempotency records", "err", err)
 			} else if n > 0 {
 				logger.Info("purged idempotency records", "count", n)
+			}
+			if n, err := db.PurgeNoticesSent(ctx); err != nil && ctx.Err() == nil {
+				logger.Warn("could not purge the record of sent email", "err", err)
+			} else if n > 0 {
+				logger.Info("purged the record of sent email", "count", n)
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/opendata-datahub/datahub/internal/opendata"
 )
@@ -97,4 +98,25 @@ func (db *DB) MarkNoticeSent(ctx context.Context, jobID int64, submissionID stri
 		return fmt.Errorf("mark notice sent: %w", err)
 	}
 	return nil
+}
+
+// noticesSentKept is how long a sent email is remembered: far longer than a
+// notify job can still be retried (River gives up within the hour).
+const noticesSentKept = 7 * 24 * time.Hour
+
+// PurgeNoticesSent forgets emails sent longer ago than a retry could come, and
+// returns how many.
+func (db *DB) PurgeNoticesSent(ctx context.Context) (int64, error) {
+	var n int64
+	err := db.update(ctx, func(tx *Tx) error {
+		res, err := tx.Exec(`DELETE FROM notices_sent WHERE sent_at < $1`, micros(db.now().Add(-noticesSentKept)))
+		if err == nil {
+			n, _ = res.RowsAffected()
+		}
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("purge sent notices: %w", err)
+	}
+	return n, nil
 }
