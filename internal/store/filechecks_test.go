@@ -65,15 +65,25 @@ func (f *fakeJobs) noticesOf(id string) []store.Job {
 	return out
 }
 
+// queuedSubmission gives db, and the other handles on its database, one fake
+// queue, and stores submission id-1 of project CFS through db.
+func queuedSubmission(t *testing.T, db *store.DB, others ...*store.DB) *fakeJobs {
+	t.Helper()
+	jobs := &fakeJobs{}
+	for _, h := range append([]*store.DB{db}, others...) {
+		h.SetJobs(jobs)
+	}
+	if err := db.CreateSubmission(context.Background(), newSubmission("id-1", "CFS", "f1"), nil); err != nil {
+		t.Fatal(err)
+	}
+	return jobs
+}
+
 func TestSubmissionStartsPendingFileCheck(t *testing.T) {
 	forEachDB(t, func(t *testing.T, open func() *store.DB) {
 		ctx := context.Background()
 		db := open()
-		jobs := &fakeJobs{}
-		db.SetJobs(jobs)
-		if err := db.CreateSubmission(ctx, newSubmission("id-1", "CFS", "f1"), nil); err != nil {
-			t.Fatal(err)
-		}
+		jobs := queuedSubmission(t, db)
 		c, err := db.FileCheck(ctx, "id-1")
 		if err != nil {
 			t.Fatal(err)
@@ -168,12 +178,7 @@ func TestConcurrentFileCheckRequestsEnqueueOnce(t *testing.T) {
 	forEachDB(t, func(t *testing.T, open func() *store.DB) {
 		ctx := context.Background()
 		db, other := open(), open() // two processes
-		jobs := &fakeJobs{}
-		db.SetJobs(jobs)
-		other.SetJobs(jobs)
-		if err := db.CreateSubmission(ctx, newSubmission("id-1", "CFS", "f1"), nil); err != nil {
-			t.Fatal(err)
-		}
+		jobs := queuedSubmission(t, db, other)
 		now := time.Now()
 		if _, err := db.SaveFileCheck(ctx, &store.FileCheck{SubmissionID: "id-1", JobID: 1, State: store.CheckFailed,
 			CheckedAt: &now, Reason: "404"}); err != nil {

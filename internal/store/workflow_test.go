@@ -66,11 +66,7 @@ func TestUpdateFields(t *testing.T) {
 	forEachDB(t, func(t *testing.T, open func() *store.DB) {
 		ctx := context.Background()
 		db := open()
-		jobs := &fakeJobs{}
-		db.SetJobs(jobs)
-		if err := db.CreateSubmission(ctx, newSubmission("id-1", "CFS", "f1"), nil); err != nil {
-			t.Fatal(err)
-		}
+		jobs := queuedSubmission(t, db)
 		f := sampleFields("f1")
 		f.TitleEN, f.EmailContact = "New title", "B@Example.gc.ca"
 		if err := db.UpdateFields(ctx, "id-1", f, "user:a@example.gc.ca"); err != nil {
@@ -119,11 +115,7 @@ func TestApplyTransition(t *testing.T) {
 	forEachDB(t, func(t *testing.T, open func() *store.DB) {
 		ctx := context.Background()
 		db := open()
-		jobs := &fakeJobs{}
-		db.SetJobs(jobs)
-		if err := db.CreateSubmission(ctx, newSubmission("id-1", "CFS", "f1"), nil); err != nil {
-			t.Fatal(err)
-		}
+		jobs := queuedSubmission(t, db)
 		at := time.Now().UTC().Truncate(time.Microsecond)
 		tr := opendata.Transition{From: opendata.StateInPreparation, To: opendata.StatePendingApproval,
 			Actor: "user:a@example.gc.ca", At: at}
@@ -176,12 +168,7 @@ func TestConcurrentTransitionsHaveOneWinner(t *testing.T) {
 	forEachDB(t, func(t *testing.T, open func() *store.DB) {
 		ctx := context.Background()
 		db, other := open(), open()
-		jobs := &fakeJobs{}
-		db.SetJobs(jobs)
-		other.SetJobs(jobs)
-		if err := db.CreateSubmission(ctx, newSubmission("id-1", "CFS", "f1"), nil); err != nil {
-			t.Fatal(err)
-		}
+		jobs := queuedSubmission(t, db, other)
 		move(t, db, "id-1", opendata.StateInPreparation, opendata.StatePendingApproval)
 		targets := []opendata.State{opendata.StateApproved, opendata.StateRejected, opendata.StateChangesRequested, opendata.StateWithdrawn}
 		const n = 16
