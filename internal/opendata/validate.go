@@ -162,17 +162,24 @@ func (v *validator) email(name string) string {
 		v.fail(FieldError{Field: name, Code: CodeInvalidFormat, Reason: ReasonEmail})
 		return ""
 	}
-	if len(v.rules.EmailDomains) > 0 && !inDomains(strings.ToLower(s[at+1:]), v.rules.EmailDomains) {
+	if !InEmailDomains(s, v.rules.EmailDomains) {
 		v.fail(FieldError{Field: name, Code: CodeInvalidFormat, Reason: ReasonEmailDomain, Allowed: v.rules.EmailDomains})
 		return ""
 	}
 	return s
 }
 
-func inDomains(domain string, allowed []string) bool {
+// InEmailDomains reports whether the address email is in one of the allowed
+// domains or their subdomains; with none allowed, every address is. The
+// API's email_contact and the web sign-in follow this one rule.
+func InEmailDomains(email string, allowed []string) bool {
+	if len(allowed) == 0 {
+		return true
+	}
+	domain := strings.ToLower(email[strings.LastIndexByte(email, '@')+1:])
 	for _, a := range allowed {
-		a = strings.ToLower(a)
-		if domain == a || strings.HasSuffix(domain, "."+a) {
+		a = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(a), "@"))
+		if a != "" && (domain == a || strings.HasSuffix(domain, "."+a)) {
 			return true
 		}
 	}

@@ -97,15 +97,8 @@ func (s *Server) signInAddress(typed string) (string, string) {
 		return "", "signin.error.invalid"
 	}
 	email := store.NormEmail(typed)
-	if len(s.cfg.EmailDomains) == 0 {
+	if opendata.InEmailDomains(email, s.cfg.EmailDomains) {
 		return email, ""
-	}
-	domain := email[strings.LastIndexByte(email, '@')+1:]
-	for _, d := range s.cfg.EmailDomains {
-		d = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(d), "@"))
-		if domain == d || strings.HasSuffix(domain, "."+d) {
-			return email, ""
-		}
 	}
 	return "", "signin.error.domain"
 }
