@@ -77,10 +77,10 @@ func usersChange(ctx context.Context, verb string, args []string, stdout io.Writ
 			return err
 		}
 		if !added {
-			fmt.Fprintf(stdout, "%s is already %s for %s\n", store.NormEmail(email), role, scope)
+			fmt.Fprintf(stdout, "%s is already %s for %s\n", opendata.NormEmail(email), role, scope)
 			return nil
 		}
-		fmt.Fprintf(stdout, "granted %s for %s to %s\n", role, scope, store.NormEmail(email))
+		fmt.Fprintf(stdout, "granted %s for %s to %s\n", role, scope, opendata.NormEmail(email))
 		return nil
 	}
 	removed, err := db.RemoveGrant(ctx, email, role, *project)
@@ -88,9 +88,9 @@ func usersChange(ctx context.Context, verb string, args []string, stdout io.Writ
 		return err
 	}
 	if !removed {
-		return fmt.Errorf("users revoke: %s is not %s for %s", store.NormEmail(email), role, scope)
+		return fmt.Errorf("users revoke: %s is not %s for %s", opendata.NormEmail(email), role, scope)
 	}
-	fmt.Fprintf(stdout, "revoked %s for %s from %s\n", role, scope, store.NormEmail(email))
+	fmt.Fprintf(stdout, "revoked %s for %s from %s\n", role, scope, opendata.NormEmail(email))
 	return nil
 }
 

@@ -58,9 +58,10 @@ func (a Actor) Approves(project string) bool {
 }
 
 // UserActorName names a person acting in their own right (as contact or approver) in the history.
-func UserActorName(email string) string { return "user:" + normEmail(email) }
+func UserActorName(email string) string { return "user:" + NormEmail(email) }
 
 // AdminActorName names a person acting by virtue of the admin role in the history.
-func AdminActorName(email string) string { return "admin:" + normEmail(email) }
+func AdminActorName(email string) string { return "admin:" + NormEmail(email) }
 
-func normEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+// NormEmail is how addresses are compared and stored: trimmed and lower-cased.
+func NormEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }

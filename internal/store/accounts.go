@@ -32,9 +32,6 @@ type Grant struct {
 	GrantedBy string // who granted it: "cli" or the actor name of an admin
 }
 
-// NormEmail is how addresses are compared and stored: trimmed and lower-cased.
-func NormEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
-
 // AddGrant stores a role; it reports false when the address already held it.
 func (db *DB) AddGrant(ctx context.Context, g Grant) (added bool, err error) {
 	if !g.Role.Valid() {
@@ -46,7 +43,7 @@ func (db *DB) AddGrant(ctx context.Context, g Grant) (added bool, err error) {
 	err = db.update(ctx, func(tx *Tx) error {
 		res, err := tx.Exec(`INSERT INTO roles (email, role, project, granted_at, granted_by) VALUES ($1, $2, $3, $4, $5)
 			ON CONFLICT (email, role, project) DO NOTHING`,
-			NormEmail(g.Email), string(g.Role), strings.ToUpper(strings.TrimSpace(g.Project)), micros(g.GrantedAt), g.GrantedBy)
+			opendata.NormEmail(g.Email), string(g.Role), strings.ToUpper(strings.TrimSpace(g.Project)), micros(g.GrantedAt), g.GrantedBy)
 		if err != nil {
 			return err
 		}
@@ -64,7 +61,7 @@ func (db *DB) AddGrant(ctx context.Context, g Grant) (added bool, err error) {
 func (db *DB) RemoveGrant(ctx context.Context, email string, role Role, project string) (removed bool, err error) {
 	err = db.update(ctx, func(tx *Tx) error {
 		res, err := tx.Exec(`DELETE FROM roles WHERE email = $1 AND role = $2 AND project = $3`,
-			NormEmail(email), string(role), strings.ToUpper(strings.TrimSpace(project)))
+			opendata.NormEmail(email), string(role), strings.ToUpper(strings.TrimSpace(project)))
 		if err != nil {
 			return err
 		}
@@ -109,7 +106,7 @@ func (db *DB) grants(ctx context.Context, q string, args ...any) ([]Grant, error
 // Actor returns the signed-in person with the roles their address holds now,
 // so that a role granted or revoked counts from the next request.
 func (db *DB) Actor(ctx context.Context, email string) (opendata.Actor, error) {
-	email = NormEmail(email)
+	email = opendata.NormEmail(email)
 	gs, err := db.grants(ctx, `SELECT email, role, project, granted_at, granted_by FROM roles WHERE email = $1`, email)
 	if err != nil {
 		return opendata.Actor{}, err
@@ -175,7 +172,7 @@ func (db *DB) CreateLoginToken(ctx context.Context, t LoginToken) error {
 			return err
 		}
 		_, err := tx.Exec(`INSERT INTO login_tokens (hash, email, next, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
-			t.Hash, NormEmail(t.Email), t.Next, micros(t.CreatedAt), micros(t.ExpiresAt))
+			t.Hash, opendata.NormEmail(t.Email), t.Next, micros(t.CreatedAt), micros(t.ExpiresAt))
 		return err
 	})
 	if err != nil {
@@ -252,7 +249,7 @@ func (db *DB) CreateSession(ctx context.Context, s Session) error {
 			return err
 		}
 		_, err := tx.Exec(`INSERT INTO sessions (hash, email, csrf, method, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-			s.Hash, NormEmail(s.Email), s.CSRF, s.Method, micros(s.CreatedAt), micros(s.ExpiresAt))
+			s.Hash, opendata.NormEmail(s.Email), s.CSRF, s.Method, micros(s.CreatedAt), micros(s.ExpiresAt))
 		return err
 	})
 	if err != nil {

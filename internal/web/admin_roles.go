@@ -42,7 +42,7 @@ func (s *Server) renderRoles(w http.ResponseWriter, r *http.Request, v *viewer, 
 		s.internalError(w, r, err)
 		return
 	}
-	p.Grants, p.Self = grants, store.NormEmail(v.Actor.Email)
+	p.Grants, p.Self = grants, opendata.NormEmail(v.Actor.Email)
 	s.render(w, r, status, "admin_roles.html", p)
 }
 
@@ -80,7 +80,7 @@ func (s *Server) grantRole(w http.ResponseWriter, r *http.Request, v *viewer) {
 		seeOther(w, r, "/admin/roles", "role_already")
 		return
 	}
-	s.logger.InfoContext(r.Context(), "role granted", "email", store.NormEmail(p.Form.Email), "role", role,
+	s.logger.InfoContext(r.Context(), "role granted", "email", opendata.NormEmail(p.Form.Email), "role", role,
 		"project", strings.ToUpper(p.Form.Project), "by", opendata.AdminActorName(v.Actor.Email))
 	seeOther(w, r, "/admin/roles", "role_granted")
 }
@@ -89,7 +89,7 @@ func (s *Server) grantRole(w http.ResponseWriter, r *http.Request, v *viewer) {
 // role, so that no one leaves the installation without an admin by accident.
 func (s *Server) revokeRole(w http.ResponseWriter, r *http.Request, v *viewer) {
 	email, role, project := r.PostFormValue("email"), store.Role(r.PostFormValue("role")), r.PostFormValue("project")
-	if role == store.RoleAdmin && store.NormEmail(email) == store.NormEmail(v.Actor.Email) {
+	if role == store.RoleAdmin && opendata.NormEmail(email) == opendata.NormEmail(v.Actor.Email) {
 		p := &rolesPage{Page: s.newPage(w, r, v), Form: roleForm{Role: string(store.RoleApprover)}}
 		p.Refusal = t(p.Lang, "admin.roles.error.self")
 		s.renderRoles(w, r, v, http.StatusUnprocessableEntity, p)
@@ -104,7 +104,7 @@ func (s *Server) revokeRole(w http.ResponseWriter, r *http.Request, v *viewer) {
 		seeOther(w, r, "/admin/roles", "role_not_held")
 		return
 	}
-	s.logger.InfoContext(r.Context(), "role revoked", "email", store.NormEmail(email), "role", role,
+	s.logger.InfoContext(r.Context(), "role revoked", "email", opendata.NormEmail(email), "role", role,
 		"project", strings.ToUpper(strings.TrimSpace(project)), "by", opendata.AdminActorName(v.Actor.Email))
 	seeOther(w, r, "/admin/roles", "role_revoked")
 }

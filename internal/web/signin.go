@@ -96,7 +96,7 @@ func (s *Server) signInAddress(typed string) (string, string) {
 	if !opendata.OneAddress(typed) {
 		return "", "signin.error.invalid"
 	}
-	email := store.NormEmail(typed)
+	email := opendata.NormEmail(typed)
 	if opendata.InEmailDomains(email, s.cfg.EmailDomains) {
 		return email, ""
 	}
@@ -182,7 +182,7 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, email, met
 	}
 	s.setCookie(w, sessionCookie, token, int(s.cfg.SessionTTL/time.Second))
 	s.setCookie(w, anonCookie, "", -1)
-	s.logger.InfoContext(r.Context(), "signed in", "email", store.NormEmail(email), "method", method)
+	s.logger.InfoContext(r.Context(), "signed in", "email", opendata.NormEmail(email), "method", method)
 	return nil
 }
 
