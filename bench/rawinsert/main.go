@@ -292,7 +292,7 @@ func (m *maker) make(worker, n int) *rowSet {
 	}
 	r.jobs = append(r.jobs, riverJob(jobs.FileCheckArgs{SubmissionID: r.id}, m.nonce))
 	if !noNotice {
-		r.jobs = append(r.jobs, riverJob(jobs.NotifyArgs{SubmissionID: r.id, Event: store.NoticeReceived}, m.nonce))
+		r.jobs = append(r.jobs, riverJob(jobs.NotifyArgs{SubmissionID: r.id, Event: opendata.NoticeReceived}, m.nonce))
 	}
 	return r
 }
@@ -561,7 +561,7 @@ func writeSharedNotice(ctx context.Context, st *sqliteStmts, batch []*rowSet) (i
 	if twoRows || noNotice || len(batch) == 0 {
 		return 0, nil
 	}
-	args := jobs.NotifyArgs{SubmissionID: batch[0].id, Event: store.NoticeReceived}
+	args := jobs.NotifyArgs{SubmissionID: batch[0].id, Event: opendata.NoticeReceived}
 	for _, r := range batch[1:] {
 		args.SubmissionIDs = append(args.SubmissionIDs, r.id)
 	}
@@ -595,7 +595,7 @@ func writeSQLite(ctx context.Context, st *sqliteStmts, r *rowSet, notify bool, s
 	ts := riverTime(r.at)
 	ids := make([]int64, len(r.jobs))
 	for i, j := range r.jobs {
-		if j.kind == store.KindNotify {
+		if j.kind == string(opendata.EffectNotify) {
 			ids[i] = shared
 			continue
 		}
@@ -618,7 +618,7 @@ func writeSQLite(ctx context.Context, st *sqliteStmts, r *rowSet, notify bool, s
 			return err
 		}
 	}
-	_, err = st.check.ExecContext(ctx, r.id, string(store.CheckPending), at, ids[0])
+	_, err = st.check.ExecContext(ctx, r.id, string(opendata.CheckPending), at, ids[0])
 	return err
 }
 
@@ -790,7 +790,7 @@ func commitPostgres(ctx context.Context, c *pgx.Conn, r *rowSet, notify bool) (e
 				return err
 			}
 		}
-		if _, err := tx.Exec(ctx, "check", r.id, string(store.CheckPending), at, ids[0]); err != nil {
+		if _, err := tx.Exec(ctx, "check", r.id, string(opendata.CheckPending), at, ids[0]); err != nil {
 			return err
 		}
 	}

@@ -116,7 +116,7 @@ func newApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (a *app, e
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.api, err = api.New(api.Config{
 		PublicURL: c.publicURL, Location: loc, EmailDomains: splitList(c.contactDomains),
-		AuthFailuresPerMinute: c.authFailures, Jobs: a.jobs, Logger: logger,
+		AuthFailuresPerMinute: c.authFailures, Logger: logger,
 	}, a.db, a.keys, vocab, reg)
 	if err != nil {
 		return nil, err

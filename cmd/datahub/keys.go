@@ -65,28 +65,19 @@ func keysCreate(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer db.Close()
-	secret, err := db.Secret(ctx, auth.SecretName)
+	key, rec, err := auth.IssueKey(ctx, db, opendata.KeyRequest{Project: *project, Client: *client,
+		Contact: *contact, ExpiresAt: expiresAt}, time.Now())
 	if err != nil {
 		return err
 	}
-	for attempt := 0; ; attempt++ {
-		key, rec := auth.NewKey(secret, *project, strings.TrimSpace(*client), *contact, expiresAt, time.Now())
-		err := db.CreateKey(ctx, rec)
-		if opendata.ErrorCode(err) == opendata.ECONFLICT && attempt < 3 {
-			continue // a prefix collision: mint another
-		}
-		if err != nil {
-			return err
-		}
-		exp := "never"
-		if expiresAt != nil {
-			exp = expiresAt.Format(time.RFC3339)
-		}
-		fmt.Fprintf(stdout, "Created API key %s for project %s (%s), expires: %s.\n", rec.Prefix, rec.Project, rec.Client, exp)
-		fmt.Fprintln(stdout, "It is shown only this once; store it in a secret store now:")
-		fmt.Fprintln(stdout, key)
-		return nil
+	exp := "never"
+	if expiresAt != nil {
+		exp = expiresAt.Format(time.RFC3339)
 	}
+	fmt.Fprintf(stdout, "Created API key %s for project %s (%s), expires: %s.\n", rec.Prefix, rec.Project, rec.Client, exp)
+	fmt.Fprintln(stdout, "It is shown only this once; store it in a secret store now:")
+	fmt.Fprintln(stdout, key)
+	return nil
 }
 
 // parseLifetime reads Go durations and whole days ("90d").

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/opendata-datahub/datahub/internal/opendata"
-	"github.com/opendata-datahub/datahub/internal/store"
 )
 
 // runUsers grants and revokes the roles of the web UI. Granting the first
@@ -49,7 +48,7 @@ func usersChange(ctx context.Context, verb string, args []string, stdout io.Writ
 	if len(positional) != 2 {
 		return usageError{fmt.Sprintf("%s: expected a role (approver or admin) and an email address", name)}
 	}
-	role, email := store.Role(positional[0]), positional[1]
+	role, email := opendata.Role(positional[0]), positional[1]
 	if !role.Valid() {
 		return usageError{fmt.Sprintf("%s: unknown role %q (expected approver or admin)", name, role)}
 	}
@@ -59,7 +58,7 @@ func usersChange(ctx context.Context, verb string, args []string, stdout io.Writ
 	if *project != "" && !opendata.ValidProject(*project) {
 		return usageError{fmt.Sprintf("%s: --project must be a short acronym of letters, digits, - or _ (e.g. CFS)", name)}
 	}
-	if role == store.RoleAdmin && *project != "" {
+	if role == opendata.RoleAdmin && *project != "" {
 		return usageError{fmt.Sprintf("%s: the admin role is for every project; drop --project", name)}
 	}
 	db, err := openStore(ctx, sf)
@@ -72,7 +71,7 @@ func usersChange(ctx context.Context, verb string, args []string, stdout io.Writ
 		scope = "project " + strings.ToUpper(*project)
 	}
 	if verb == "grant" {
-		added, err := db.AddGrant(ctx, store.Grant{Email: email, Role: role, Project: *project, GrantedAt: time.Now(), GrantedBy: "cli"})
+		added, err := db.AddGrant(ctx, opendata.Grant{Email: email, Role: role, Project: *project, GrantedAt: time.Now(), GrantedBy: "cli"})
 		if err != nil {
 			return err
 		}

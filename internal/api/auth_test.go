@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/opendata-datahub/datahub/internal/auth"
+	"github.com/opendata-datahub/datahub/internal/opendata"
 	"github.com/opendata-datahub/datahub/internal/store"
 )
 
@@ -15,9 +16,9 @@ func TestAuthentication(t *testing.T) {
 	e := newEnv(t)
 	good := e.key("CFS")
 	past := time.Now().Add(-time.Minute)
-	expired := e.key("CFS", func(k *store.APIKey) { k.ExpiresAt = &past })
+	expired := e.key("CFS", func(k *opendata.APIKey) { k.ExpiresAt = &past })
 	future := time.Now().Add(time.Hour)
-	notYetExpired := e.key("CFS", func(k *store.APIKey) { k.ExpiresAt = &future })
+	notYetExpired := e.key("CFS", func(k *opendata.APIKey) { k.ExpiresAt = &future })
 	revoked := e.key("CFS")
 	if err := e.db.RevokeKey(context.Background(), revoked[:auth.PrefixLen]); err != nil {
 		t.Fatal(err)

@@ -6,28 +6,21 @@ import (
 	"time"
 
 	"github.com/opendata-datahub/datahub/internal/auth"
-	"github.com/opendata-datahub/datahub/internal/jobs"
 	"github.com/opendata-datahub/datahub/internal/opendata"
-	"github.com/opendata-datahub/datahub/internal/store"
 )
-
-// JobReader reads background jobs' state for the status view; *jobs.Queue is one.
-type JobReader interface {
-	Statuses(ctx context.Context, ids []int64) ([]jobs.Status, error)
-}
 
 // FileCheckView is a submission's file check as the status API shows it (SPEC §4).
 type FileCheckView struct {
-	State       store.CheckState `json:"state"`
-	RequestedAt time.Time        `json:"requested_at"`
-	CheckedAt   *time.Time       `json:"checked_at,omitempty"`
-	HTTPStatus  int              `json:"http_status,omitempty"`
-	Size        int64            `json:"size,omitempty"`
-	ContentType string           `json:"content_type,omitempty"`
-	SHA256      string           `json:"sha256,omitempty"`
-	Format      string           `json:"format,omitempty"`
-	Reason      string           `json:"reason,omitempty"`
-	Attempts    int              `json:"attempts"`
+	State       opendata.CheckState `json:"state"`
+	RequestedAt time.Time           `json:"requested_at"`
+	CheckedAt   *time.Time          `json:"checked_at,omitempty"`
+	HTTPStatus  int                 `json:"http_status,omitempty"`
+	Size        int64               `json:"size,omitempty"`
+	ContentType string              `json:"content_type,omitempty"`
+	SHA256      string              `json:"sha256,omitempty"`
+	Format      string              `json:"format,omitempty"`
+	Reason      string              `json:"reason,omitempty"`
+	Attempts    int                 `json:"attempts"`
 }
 
 // JobView is a background job for the submission, as the status API shows it.
@@ -43,7 +36,7 @@ type JobView struct {
 // jobsShown bounds the jobs listed in a submission's status.
 const jobsShown = 10
 
-func fileCheckView(c *store.FileCheck) *FileCheckView {
+func fileCheckView(c *opendata.FileCheck) *FileCheckView {
 	return &FileCheckView{State: c.State, RequestedAt: c.RequestedAt, CheckedAt: c.CheckedAt, HTTPStatus: c.HTTPStatus,
 		Size: c.Size, ContentType: c.ContentType, SHA256: c.SHA256, Format: c.Format, Reason: c.Reason, Attempts: c.Attempts}
 }
@@ -58,14 +51,11 @@ func (s *Server) addBackground(ctx context.Context, v *SubmissionView) error {
 	case opendata.ErrorCode(err) != opendata.ENOTFOUND:
 		return err
 	}
-	if s.cfg.Jobs == nil {
-		return nil
-	}
 	ids, err := s.db.SubmissionJobIDs(ctx, v.DatahubID, jobsShown)
 	if err != nil {
 		return err
 	}
-	list, err := s.cfg.Jobs.Statuses(ctx, ids)
+	list, err := s.db.JobStatuses(ctx, ids)
 	if err != nil {
 		s.cfg.Logger.WarnContext(ctx, "could not read the submission's jobs", "err", err, "datahub_id", v.DatahubID)
 		return nil
@@ -90,38 +80,10 @@ func (s *Server) checkFile(w http.ResponseWriter, r *http.Request, cl *auth.Clie
 		s.serverError(w, r, err)
 		return
 	}
-	dead, err := s.deadPendingJob(ctx, sub.ID)
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	c, _, err := s.db.RequestFileCheck(ctx, sub.ID, dead)
+	c, _, err := s.db.RequestFileCheck(ctx, sub.ID)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusAccepted, fileCheckView(c))
-}
-
-// deadPendingJob returns the job of a pending check when that job can no
-// longer run (finished, given up or deleted without saving a result, as when
-// its replica died on the last attempt), so that a new request replaces it.
-func (s *Server) deadPendingJob(ctx context.Context, id string) (*int64, error) {
-	c, err := s.db.FileCheck(ctx, id)
-	if opendata.ErrorCode(err) == opendata.ENOTFOUND {
-		return nil, nil
-	} else if err != nil {
-		return nil, err
-	}
-	if c.State != store.CheckPending || s.cfg.Jobs == nil {
-		return nil, nil
-	}
-	list, err := s.cfg.Jobs.Statuses(ctx, []int64{c.JobID})
-	if err != nil {
-		return nil, err
-	}
-	if len(list) == 1 && list[0].Live() {
-		return nil, nil
-	}
-	return &c.JobID, nil
 }

@@ -63,7 +63,7 @@ func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
 }
 
 // key creates an API key for project and returns it.
-func (e *env) key(project string, edit ...func(*store.APIKey)) string {
+func (e *env) key(project string, edit ...func(*opendata.APIKey)) string {
 	e.t.Helper()
 	key, rec := auth.NewKey(e.secret, project, "test client", "client@example.gc.ca", nil, time.Now())
 	for _, f := range edit {

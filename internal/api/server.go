@@ -25,7 +25,6 @@ type Config struct {
 	EmailDomains          []string       // allowed email_contact domains; empty allows any
 	MaxBodyBytes          int64          // default 1 MiB
 	AuthFailuresPerMinute int            // per client address; default 60, 0 keeps the default
-	Jobs                  JobReader      // background jobs shown in a submission's status; nil shows none
 	Logger                *slog.Logger
 }
 

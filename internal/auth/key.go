@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/opendata-datahub/datahub/internal/store"
+	"github.com/opendata-datahub/datahub/internal/opendata"
 )
 
 // A key reads "dh_" + 52 base32 characters (256 random bits) + 8 characters of
@@ -30,13 +30,13 @@ var b32 = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(bas
 
 // NewKey mints a key for a project. It returns the key, to be shown once, and
 // the record to store, which holds only its hash.
-func NewKey(secret []byte, project, client, contact string, expires *time.Time, now time.Time) (string, *store.APIKey) {
+func NewKey(secret []byte, project, client, contact string, expires *time.Time, now time.Time) (string, *opendata.APIKey) {
 	random := make([]byte, 32)
 	rand.Read(random)
 	body := keyTag + b32.EncodeToString(random)
 	key := body + checksum(secret, body)
 	h := Hash(key)
-	return key, &store.APIKey{
+	return key, &opendata.APIKey{
 		Prefix: key[:PrefixLen], Hash: h[:], Project: project, Client: client, Contact: contact,
 		CreatedAt: now.UTC(), ExpiresAt: expires,
 	}

@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"github.com/opendata-datahub/datahub/internal/store"
+	"github.com/opendata-datahub/datahub/internal/opendata"
 )
 
 // Failure says why a key was refused; the values are the API's problem codes.
@@ -27,14 +27,14 @@ const (
 
 // Source is what the keyring needs of the store.
 type Source interface {
-	Keys(ctx context.Context) ([]store.APIKey, error)
+	Keys(ctx context.Context) ([]opendata.APIKey, error)
 	KeyEpoch() uint64
 	TouchKeys(ctx context.Context, used map[string]time.Time) error
 }
 
 // Client is an authenticated API key.
 type Client struct {
-	store.APIKey
+	opendata.APIKey
 	hash     [32]byte
 	Limiter  *rate.Limiter // nil when rate limiting is off
 	lastUsed atomic.Int64  // Unix seconds, flushed to the store in the background

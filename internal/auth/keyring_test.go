@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opendata-datahub/datahub/internal/opendata"
 	"github.com/opendata-datahub/datahub/internal/store"
 	"github.com/opendata-datahub/datahub/internal/store/storetest"
 )
@@ -46,7 +47,7 @@ func newFixture(tb testing.TB, limit float64, burst int) *fixture {
 
 // create mints a key, lets edit change its record, and stores it through db
 // (the fixture's store when db is nil).
-func (f *fixture) create(tb testing.TB, db *store.DB, edit func(*store.APIKey)) (string, *store.APIKey) {
+func (f *fixture) create(tb testing.TB, db *store.DB, edit func(*opendata.APIKey)) (string, *opendata.APIKey) {
 	tb.Helper()
 	if db == nil {
 		db = f.db
@@ -62,7 +63,7 @@ func (f *fixture) create(tb testing.TB, db *store.DB, edit func(*store.APIKey)) 
 }
 
 // storedKey returns the store's record of the key with prefix.
-func storedKey(tb testing.TB, db *store.DB, prefix string) store.APIKey {
+func storedKey(tb testing.TB, db *store.DB, prefix string) opendata.APIKey {
 	tb.Helper()
 	keys, err := db.Keys(context.Background())
 	if err != nil {
@@ -74,7 +75,7 @@ func storedKey(tb testing.TB, db *store.DB, prefix string) store.APIKey {
 		}
 	}
 	tb.Fatalf("no stored key %s", prefix)
-	return store.APIKey{}
+	return opendata.APIKey{}
 }
 
 // sharedHashStart returns a well-formed key with key's prefix, another rest,
@@ -98,8 +99,8 @@ func TestAuthenticate(t *testing.T) {
 	// The store keeps microseconds; a fake clock on a microsecond makes "exactly now" exact.
 	now := time.Now().UTC().Truncate(time.Second).Add(123456 * time.Microsecond)
 	f.kr.now = func() time.Time { return now }
-	at := func(d time.Duration) func(*store.APIKey) {
-		return func(r *store.APIKey) { e := now.Add(d); r.ExpiresAt = &e }
+	at := func(d time.Duration) func(*opendata.APIKey) {
+		return func(r *opendata.APIKey) { e := now.Add(d); r.ExpiresAt = &e }
 	}
 
 	valid, validRec := f.create(t, nil, nil)
@@ -119,7 +120,7 @@ func TestAuthenticate(t *testing.T) {
 	nearMiss := sharedHashStart(t, valid, 2)
 	badChecksum := replaceAt(valid, len(valid)-1, otherKeyChar(valid[len(valid)-1]))
 	// A key whose stored record carries another key's hash.
-	swapped, _ := f.create(t, nil, func(r *store.APIKey) { h := Hash(other); r.Hash = h[:] })
+	swapped, _ := f.create(t, nil, func(r *opendata.APIKey) { h := Hash(other); r.Hash = h[:] })
 
 	tests := []struct {
 		name string

@@ -97,10 +97,13 @@ var english = map[string]string{
 	"action.publish_failed":      "Publishing failed",
 	"action.retry_publishing":    "Retry publishing",
 	"action.unpublish":           "Unpublish",
+	"action.publish_now":         "Publish now",
+	"action.publish_again":       "Publish again",
 
 	"checklist.metadata_valid":           "Metadata complete and valid",
 	"checklist.file_check_passed":        "File check passed",
 	"checklist.approval_form_complete":   "Approval form complete",
 	"checklist.signed_approval_attached": "Signed approval attached",
 	"checklist.signed_approval_opened":   "Signed approval opened by the approver",
+	"checklist.publishing_target":        "Publishing registry configured for the project",
 }

@@ -93,10 +93,13 @@ var french = map[string]string{
 	"action.publish_failed":      "Échec de la publication",
 	"action.retry_publishing":    "Relancer la publication",
 	"action.unpublish":           "Retirer du registre",
+	"action.publish_now":         "Publier maintenant",
+	"action.publish_again":       "Publier de nouveau",
 
 	"checklist.metadata_valid":           "Métadonnées complètes et valides",
 	"checklist.file_check_passed":        "Vérification du fichier réussie",
 	"checklist.approval_form_complete":   "Formulaire d'approbation rempli",
 	"checklist.signed_approval_attached": "Approbation signée jointe",
 	"checklist.signed_approval_opened":   "Approbation signée ouverte par la personne approbatrice",
+	"checklist.publishing_target":        "Registre de publication configuré pour le projet",
 }

@@ -19,7 +19,7 @@ type FileCheckArgs struct {
 }
 
 // Kind names the job kind.
-func (FileCheckArgs) Kind() string { return store.KindFileCheck }
+func (FileCheckArgs) Kind() string { return string(opendata.EffectCheckFile) }
 
 // FileCheckAttempts is how many times a check is tried when the failure may be
 // transient (5xx, timeouts, resets): about a minute in all with the default delays.
@@ -97,16 +97,16 @@ func (w *fileCheckWorker) Work(ctx context.Context, job *river.Job[FileCheckArgs
 	return fmt.Errorf("attempt %d of %d: %s", job.Attempt, job.MaxAttempts, res.Reason)
 }
 
-func checkFromResult(job *river.Job[FileCheckArgs], res fetch.Result, final bool) *store.FileCheck {
-	c := &store.FileCheck{
-		SubmissionID: job.Args.SubmissionID, JobID: job.ID, State: store.CheckPending, Attempts: job.Attempt,
+func checkFromResult(job *river.Job[FileCheckArgs], res fetch.Result, final bool) *opendata.FileCheck {
+	c := &opendata.FileCheck{
+		SubmissionID: job.Args.SubmissionID, JobID: job.ID, State: opendata.CheckPending, Attempts: job.Attempt,
 		HTTPStatus: res.HTTPStatus, Size: res.Size, ContentType: res.ContentType, SHA256: res.SHA256,
 		Format: res.Format, Reason: res.Reason,
 	}
 	if !final {
 		return c
 	}
-	c.State, c.CheckedAt = store.CheckState(res.State), &res.CheckedAt
+	c.State, c.CheckedAt = opendata.CheckState(res.State), &res.CheckedAt
 	if res.State == fetch.Failed && res.Retryable {
 		c.Reason = fmt.Sprintf("%s (after %d attempts)", res.Reason, job.Attempt)
 	}

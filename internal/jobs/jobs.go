@@ -2,15 +2,16 @@
 // in the store's own database (SQLite or PostgreSQL), so a job is enqueued in
 // the same transaction as the change that causes it and any replica can run it.
 //
-// The store enqueues through the store.Jobs interface, which *Queue
-// implements; workers report back through the store.
+// The domain decides what a change causes (opendata.Effect); the store
+// enqueues those effects in the change's transaction through the store.Jobs
+// interface, which *Queue implements; workers report back through the store.
 //
-// Adding a job kind (mail, webhooks, publishing) takes:
-//  1. an args type with Kind() and, for its own retries, InsertOpts();
-//  2. a worker for it, in its own file like filecheck.go;
-//  3. one river.AddWorker line in register, below;
-//  4. for work the store causes, a case in Enqueue below turning a store.Job
-//     into its args, and a call in the store's transaction that asks for it.
+// Adding a job kind (webhooks, say) takes:
+//  1. the effect in opendata's effects table (opendata/effects.go);
+//  2. an args type with Kind() and, for its own retries, InsertOpts(), and a
+//     row in jobArgs below turning the effect into those args;
+//  3. a worker for it, in its own file like filecheck.go, and one
+//     river.AddWorker line in register, below.
 package jobs
 
 import (
@@ -25,6 +26,7 @@ import (
 
 	"github.com/opendata-datahub/datahub/internal/fetch"
 	"github.com/opendata-datahub/datahub/internal/mail"
+	"github.com/opendata-datahub/datahub/internal/opendata"
 	"github.com/opendata-datahub/datahub/internal/store"
 )
 
@@ -148,34 +150,46 @@ func (q *Queue) Stop(ctx context.Context) error {
 	return nil
 }
 
-// Enqueue inserts jobs in tx with one River insert for a whole transaction
-// or group commit (store.Jobs), and returns each job's id. Notices of the
-// same step and reason share one job (NotifyArgs.SubmissionIDs): a group
-// commit of many submissions adds one email job, not one per submission.
+// jobArgs is the table of effects (opendata.Effect) to the job args that
+// carry them out; a kind of effect missing here cannot be enqueued.
+var jobArgs = map[opendata.EffectKind]func(store.Job) river.JobArgs{
+	opendata.EffectCheckFile: func(j store.Job) river.JobArgs { return FileCheckArgs{SubmissionID: j.SubmissionID} },
+	opendata.EffectNotify: func(j store.Job) river.JobArgs {
+		return NotifyArgs{SubmissionID: j.SubmissionID, Event: j.Effect.Notice, Reason: j.Effect.Reason}
+	},
+}
+
+// merger is job args that can take the same work for another submission, so
+// that a group commit of many submissions adds one job, not one each.
+type merger interface {
+	river.JobArgs
+	mergeKey() string                 // args with the same key can be merged
+	merge(submissionID string) merger // the args that also cover submissionID
+}
+
+// Enqueue inserts the jobs for these effects in tx with one River insert for
+// a whole transaction or group commit (store.Jobs), and returns each job's id.
 func (q *Queue) Enqueue(ctx context.Context, tx *sql.Tx, jobs []store.Job) ([]int64, error) {
-	var params []river.InsertManyParams
+	params := make([]river.InsertManyParams, 0, len(jobs))
 	at := make([]int, len(jobs)) // the param of each job
-	type step struct{ event, reason string }
-	notices := map[step]int{}
+	merged := map[string]int{}
 	for i, j := range jobs {
-		switch j.Kind {
-		case store.KindFileCheck:
-			params = append(params, river.InsertManyParams{Args: FileCheckArgs{SubmissionID: j.SubmissionID}})
-		case store.KindNotify:
-			k := step{j.Event, j.Reason}
-			if p, ok := notices[k]; ok {
-				args := params[p].Args.(NotifyArgs)
-				args.SubmissionIDs = append(args.SubmissionIDs, j.SubmissionID)
-				params[p].Args = args
+		mk, ok := jobArgs[j.Effect.Kind]
+		if !ok {
+			return nil, fmt.Errorf("enqueue: no job for effect %q", j.Effect.Kind)
+		}
+		args := mk(j)
+		if m, ok := args.(merger); ok {
+			key := args.Kind() + "\x00" + m.mergeKey()
+			if p, ok := merged[key]; ok {
+				params[p].Args = params[p].Args.(merger).merge(j.SubmissionID)
 				at[i] = p
 				continue
 			}
-			notices[k] = len(params)
-			params = append(params, river.InsertManyParams{Args: NotifyArgs{SubmissionID: j.SubmissionID, Event: j.Event, Reason: j.Reason}})
-		default:
-			return nil, fmt.Errorf("enqueue: unknown job kind %q", j.Kind)
+			merged[key] = len(params)
 		}
-		at[i] = len(params) - 1
+		at[i] = len(params)
+		params = append(params, river.InsertManyParams{Args: args})
 	}
 	res, err := q.client.InsertManyTx(ctx, tx, params)
 	if err != nil {

@@ -102,7 +102,7 @@ func (e *queueEnv) submit(t *testing.T, id, fileURL string) {
 }
 
 // finished waits until the submission's check is no longer pending.
-func (e *queueEnv) finished(t *testing.T, id string) *store.FileCheck {
+func (e *queueEnv) finished(t *testing.T, id string) *opendata.FileCheck {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -110,7 +110,7 @@ func (e *queueEnv) finished(t *testing.T, id string) *store.FileCheck {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.State != store.CheckPending {
+		if c.State != opendata.CheckPending {
 			return c
 		}
 		if time.Now().After(deadline) {
@@ -193,7 +193,7 @@ func TestFileCheckJobs(t *testing.T) {
 		sum := sha256.Sum256([]byte(csvBody))
 		t.Run("a CSV passes", func(t *testing.T) {
 			c := e.finished(t, "csv")
-			if c.State != store.CheckPassed || c.Format != "CSV" || c.Size != int64(len(csvBody)) ||
+			if c.State != opendata.CheckPassed || c.Format != "CSV" || c.Size != int64(len(csvBody)) ||
 				c.SHA256 != hex.EncodeToString(sum[:]) || c.HTTPStatus != 200 || c.Attempts != 1 ||
 				c.CheckedAt == nil || c.Reason != "" {
 				t.Fatalf("check %+v", c)
@@ -204,13 +204,13 @@ func TestFileCheckJobs(t *testing.T) {
 		})
 		t.Run("a 404 fails at once", func(t *testing.T) {
 			c := e.finished(t, "missing")
-			if c.State != store.CheckFailed || c.HTTPStatus != 404 || c.Attempts != 1 || c.CheckedAt == nil || c.Reason == "" {
+			if c.State != opendata.CheckFailed || c.HTTPStatus != 404 || c.Attempts != 1 || c.CheckedAt == nil || c.Reason == "" {
 				t.Fatalf("check %+v", c)
 			}
 		})
 		t.Run("a 503 is retried until the file comes", func(t *testing.T) {
 			c := e.finished(t, "flaky")
-			if c.State != store.CheckPassed || c.Attempts != 3 || flaky.Load() != 3 {
+			if c.State != opendata.CheckPassed || c.Attempts != 3 || flaky.Load() != 3 {
 				t.Fatalf("check %+v after %d requests", c, flaky.Load())
 			}
 			if j := e.jobOf(t, "flaky"); j.Attempt != 3 || j.LastError == "" {
@@ -219,7 +219,7 @@ func TestFileCheckJobs(t *testing.T) {
 		})
 		t.Run("a 503 that lasts fails after the last attempt", func(t *testing.T) {
 			c := e.finished(t, "broken")
-			if c.State != store.CheckFailed || c.Attempts != jobs.FileCheckAttempts || broken.Load() != jobs.FileCheckAttempts ||
+			if c.State != opendata.CheckFailed || c.Attempts != jobs.FileCheckAttempts || broken.Load() != jobs.FileCheckAttempts ||
 				c.HTTPStatus != 503 || c.CheckedAt == nil || c.Reason == "" {
 				t.Fatalf("check %+v after %d requests", c, broken.Load())
 			}
@@ -230,7 +230,7 @@ func TestFileCheckJobs(t *testing.T) {
 		})
 		t.Run("a metadata address is refused without a connection", func(t *testing.T) {
 			c := e.finished(t, "metadata")
-			if c.State != store.CheckRefused || c.Attempts != 1 || c.CheckedAt == nil || c.Reason == "" {
+			if c.State != opendata.CheckRefused || c.Attempts != 1 || c.CheckedAt == nil || c.Reason == "" {
 				t.Fatalf("check %+v", c)
 			}
 			for _, a := range e.dialer.Addrs() {
@@ -242,10 +242,10 @@ func TestFileCheckJobs(t *testing.T) {
 		t.Run("a re-check runs again", func(t *testing.T) {
 			before := len(e.dialer.Addrs())
 			c, enqueued, err := e.db.RequestFileCheck(context.Background(), "csv", nil)
-			if err != nil || !enqueued || c.State != store.CheckPending {
+			if err != nil || !enqueued || c.State != opendata.CheckPending {
 				t.Fatalf("request: %+v %v %v", c, enqueued, err)
 			}
-			if c := e.finished(t, "csv"); c.State != store.CheckPassed || len(e.dialer.Addrs()) != before+1 {
+			if c := e.finished(t, "csv"); c.State != opendata.CheckPassed || len(e.dialer.Addrs()) != before+1 {
 				t.Fatalf("re-check %+v, %d dials", c, len(e.dialer.Addrs())-before)
 			}
 			checks := e.jobsOf(t, "csv", store.KindFileCheck)
@@ -303,7 +303,7 @@ func TestShutdownInterruptsWithoutLosingAnAttempt(t *testing.T) {
 			t.Fatal(err)
 		}
 		c, err := e.db.FileCheck(context.Background(), "slow")
-		if err != nil || c.State != store.CheckPending || c.Attempts != 0 {
+		if err != nil || c.State != opendata.CheckPending || c.Attempts != 0 {
 			t.Fatalf("after the shutdown: %+v %v", c, err)
 		}
 		if st := e.jobsOf(t, "slow", store.KindFileCheck); len(st) != 1 || st[0].State != "available" || st[0].Attempt != 0 {
@@ -311,7 +311,7 @@ func TestShutdownInterruptsWithoutLosingAnAttempt(t *testing.T) {
 		}
 		stall.Store(false)
 		e.queue = e.start(t)
-		if c := e.finished(t, "slow"); c.State != store.CheckPassed || c.Attempts != 1 {
+		if c := e.finished(t, "slow"); c.State != opendata.CheckPassed || c.Attempts != 1 {
 			t.Fatalf("after the restart: %+v", c)
 		}
 	})

@@ -16,15 +16,15 @@ import (
 )
 
 // NotifyArgs asks for the email that tells people about a step of a
-// submission's workflow (store.Notice). One job may carry the same step of
+// submission's workflow (opendata.Notice). One job may carry the same step of
 // several submissions (SubmissionIDs): the "received" emails of a group
 // commit go to the queue as one job, not one each, which keeps the submit
 // path's cost per submission down.
 type NotifyArgs struct {
-	SubmissionID  string   `json:"submission_id,omitempty"`
-	SubmissionIDs []string `json:"submission_ids,omitempty"`
-	Event         string   `json:"event"`
-	Reason        string   `json:"reason,omitempty"`
+	SubmissionID  string          `json:"submission_id,omitempty"`
+	SubmissionIDs []string        `json:"submission_ids,omitempty"`
+	Event         opendata.Notice `json:"event"`
+	Reason        string          `json:"reason,omitempty"`
 }
 
 // ids lists the submissions the notice is about.
@@ -36,7 +36,16 @@ func (a NotifyArgs) ids() []string {
 }
 
 // Kind names the job kind.
-func (NotifyArgs) Kind() string { return store.KindNotify }
+func (NotifyArgs) Kind() string { return string(opendata.EffectNotify) }
+
+// mergeKey lets the notices of one step and reason share a job.
+func (a NotifyArgs) mergeKey() string { return string(a.Event) + "\x00" + a.Reason }
+
+// merge adds a submission to the notice.
+func (a NotifyArgs) merge(submissionID string) merger {
+	a.SubmissionIDs = append(a.SubmissionIDs, submissionID)
+	return a
+}
 
 // NotifyAttempts is how many times a notice is tried while the mail server
 // fails; River's backoff spaces them over about twenty minutes.
@@ -135,29 +144,29 @@ func (w *notifyWorker) message(ctx context.Context, sub *opendata.Submission, ar
 	}
 	var build func(mail.Data) mail.Message
 	switch args.Event {
-	case store.NoticeReceived:
+	case opendata.NoticeReceived:
 		contact()
 		build = mail.SubmissionReceived
-	case store.NoticeApprovalRequested:
+	case opendata.NoticeApprovalRequested:
 		approvers, err := w.db.Approvers(ctx, sub.Project)
 		if err != nil {
 			return mail.Message{}, err
 		}
 		d.To = withoutAddress(approvers, sub.Fields.EmailContact) // a contact never approves their own
 		build = mail.ApprovalRequested
-	case store.NoticeChangesRequested:
+	case opendata.NoticeChangesRequested:
 		contact()
 		build = mail.ChangesRequested
-	case store.NoticeApproved:
+	case opendata.NoticeApproved:
 		contact()
 		build = mail.Approved
-	case store.NoticeRejected:
+	case opendata.NoticeRejected:
 		contact()
 		build = mail.Rejected
-	case store.NoticeWithdrawn:
+	case opendata.NoticeWithdrawn:
 		contact()
 		build = mail.Withdrawn
-	case store.NoticePublished:
+	case opendata.NoticePublished:
 		contact()
 		url, err := w.datasetURL(ctx, sub)
 		if err != nil {
@@ -165,7 +174,7 @@ func (w *notifyWorker) message(ctx context.Context, sub *opendata.Submission, ar
 		}
 		d.DatasetURL = url
 		build = mail.Published
-	case store.NoticePublishFailed:
+	case opendata.NoticePublishFailed:
 		admins, err := w.db.Admins(ctx)
 		if err != nil {
 			return mail.Message{}, err
@@ -199,11 +208,11 @@ func (w *notifyWorker) messageDomain() string {
 	return "datahub.invalid"
 }
 
-// withoutAddress drops addr, whatever its case, from list.
+// withoutAddress drops addr (compared in normal form) from list.
 func withoutAddress(list []string, addr string) []string {
 	out := make([]string, 0, len(list))
 	for _, a := range list {
-		if !strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(addr)) {
+		if opendata.NormEmail(a) != opendata.NormEmail(addr) {
 			out = append(out, a)
 		}
 	}

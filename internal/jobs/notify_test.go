@@ -149,9 +149,9 @@ func csvServer(t *testing.T) *httptest.Server {
 	return srv
 }
 
-func grant(t *testing.T, db *store.DB, email string, role store.Role, project string) {
+func grant(t *testing.T, db *store.DB, email string, role opendata.Role, project string) {
 	t.Helper()
-	if _, err := db.AddGrant(context.Background(), store.Grant{Email: email, Role: role, Project: project,
+	if _, err := db.AddGrant(context.Background(), opendata.Grant{Email: email, Role: role, Project: project,
 		GrantedAt: time.Now(), GrantedBy: "cli"}); err != nil {
 		t.Fatal(err)
 	}
@@ -161,12 +161,12 @@ func TestNotices(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, cfg store.Config) {
 		e := newQueueEnv(t, cfg)
 		ctx := context.Background()
-		grant(t, e.db, "Approver@Example.gc.ca", store.RoleApprover, "cfs")
-		grant(t, e.db, "everything@example.gc.ca", store.RoleApprover, "")
-		grant(t, e.db, "contact@example.gc.ca", store.RoleApprover, "CFS") // never asked to approve their own
-		grant(t, e.db, "dfo@example.gc.ca", store.RoleApprover, "DFO")
-		grant(t, e.db, "admin@example.gc.ca", store.RoleAdmin, "")
-		if err := e.db.SavePublishingTarget(ctx, store.PublishingTarget{Project: "CFS",
+		grant(t, e.db, "Approver@Example.gc.ca", opendata.RoleApprover, "cfs")
+		grant(t, e.db, "everything@example.gc.ca", opendata.RoleApprover, "")
+		grant(t, e.db, "contact@example.gc.ca", opendata.RoleApprover, "CFS") // never asked to approve their own
+		grant(t, e.db, "dfo@example.gc.ca", opendata.RoleApprover, "DFO")
+		grant(t, e.db, "admin@example.gc.ca", opendata.RoleAdmin, "")
+		if err := e.db.SavePublishingTarget(ctx, opendata.PublishingTarget{Project: "CFS",
 			RegistryURL: "http://registry.localhost:5000/", Organization: "nrcan-rncan", UpdatedBy: "x"}); err != nil {
 			t.Fatal(err)
 		}

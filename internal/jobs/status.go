@@ -5,32 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
+
+	"github.com/opendata-datahub/datahub/internal/store"
 )
-
-// Status is a job as the status API and `datahub jobs list` show it.
-type Status struct {
-	ID           int64
-	Kind         string
-	State        string // River's: available, scheduled, pending, running, retryable, completed, cancelled, discarded
-	Attempt      int
-	MaxAttempts  int
-	LastError    string // of the latest failed attempt
-	ScheduledAt  time.Time
-	SubmissionID string // from the args, for the kinds that concern a submission; a notice about several names the first and how many more
-}
-
-// Live says whether the job may still run: it has neither finished nor been given up.
-func (s Status) Live() bool {
-	switch rivertype.JobState(s.State) {
-	case rivertype.JobStateCompleted, rivertype.JobStateCancelled, rivertype.JobStateDiscarded:
-		return false
-	}
-	return true
-}
 
 // OpenStates returns the states `datahub jobs list` shows by default: jobs
 // waiting, running, retrying or given up.
@@ -51,16 +31,16 @@ func States() []string {
 
 // Statuses returns the jobs with these ids that River still keeps, newest
 // first (finished jobs are deleted after a day, discarded ones after a week).
-func (q *Queue) Statuses(ctx context.Context, ids []int64) ([]Status, error) {
+func (q *Queue) Statuses(ctx context.Context, ids []int64) ([]store.JobStatus, error) {
 	if len(ids) == 0 {
-		return []Status{}, nil
+		return []store.JobStatus{}, nil
 	}
 	params := river.NewJobListParams().IDs(ids...).OrderBy(river.JobListOrderByID, river.SortOrderDesc).First(len(ids))
 	return q.list(ctx, params)
 }
 
 // List returns up to limit jobs in the given states, newest first.
-func (q *Queue) List(ctx context.Context, states []string, limit int) ([]Status, error) {
+func (q *Queue) List(ctx context.Context, states []string, limit int) ([]store.JobStatus, error) {
 	js := make([]rivertype.JobState, 0, len(states))
 	for _, s := range states {
 		if !slices.Contains(rivertype.JobStates(), rivertype.JobState(s)) {
@@ -72,20 +52,20 @@ func (q *Queue) List(ctx context.Context, states []string, limit int) ([]Status,
 	return q.list(ctx, params)
 }
 
-func (q *Queue) list(ctx context.Context, params *river.JobListParams) ([]Status, error) {
+func (q *Queue) list(ctx context.Context, params *river.JobListParams) ([]store.JobStatus, error) {
 	res, err := q.client.JobList(ctx, params)
 	if err != nil {
 		return nil, fmt.Errorf("list jobs: %w", err)
 	}
-	out := make([]Status, 0, len(res.Jobs))
+	out := make([]store.JobStatus, 0, len(res.Jobs))
 	for _, j := range res.Jobs {
 		out = append(out, status(j))
 	}
 	return out, nil
 }
 
-func status(j *rivertype.JobRow) Status {
-	s := Status{ID: j.ID, Kind: j.Kind, State: string(j.State), Attempt: j.Attempt, MaxAttempts: j.MaxAttempts,
+func status(j *rivertype.JobRow) store.JobStatus {
+	s := store.JobStatus{ID: j.ID, Kind: j.Kind, State: string(j.State), Attempt: j.Attempt, MaxAttempts: j.MaxAttempts,
 		ScheduledAt: j.ScheduledAt.UTC()}
 	if n := len(j.Errors); n > 0 {
 		s.LastError = j.Errors[n-1].Error

@@ -33,9 +33,10 @@ func (a Actor) IsUser() bool { return a.Kind == ActorUser && strings.TrimSpace(a
 // anonymous reports whether a is no one the service knows: the zero Actor, or a user without an email.
 func (a Actor) anonymous() bool { return a.Kind == "" || (a.Kind == ActorUser && !a.IsUser()) }
 
-// IsContact reports whether a is the submission's contact (emails compare case-insensitively).
+// IsContact reports whether a is the submission's contact: their addresses
+// are the same once normalised (NormEmail), never by Unicode case folding.
 func (a Actor) IsContact(s *Submission) bool {
-	return a.IsUser() && strings.EqualFold(strings.TrimSpace(a.Email), strings.TrimSpace(s.Fields.EmailContact))
+	return a.IsUser() && NormEmail(a.Email) == NormEmail(s.Fields.EmailContact)
 }
 
 // IsAdmin reports whether a is a user with the admin role.
@@ -50,7 +51,7 @@ func (a Actor) Approves(project string) bool {
 		return true
 	}
 	for _, p := range a.ApproverOf {
-		if strings.EqualFold(strings.TrimSpace(p), project) {
+		if NormProject(p) == NormProject(project) {
 			return true
 		}
 	}
@@ -62,6 +63,3 @@ func UserActorName(email string) string { return "user:" + NormEmail(email) }
 
 // AdminActorName names a person acting by virtue of the admin role in the history.
 func AdminActorName(email string) string { return "admin:" + NormEmail(email) }
-
-// NormEmail is how addresses are compared and stored: trimmed and lower-cased.
-func NormEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }

@@ -1,7 +1,5 @@
 package opendata
 
-import "strings"
-
 // ChecklistItem is one condition of the workflow, as the UI's checklist names it.
 type ChecklistItem string
 
@@ -12,6 +10,7 @@ const (
 	CheckApprovalFormComplete   ChecklistItem = "approval_form_complete"
 	CheckSignedApprovalAttached ChecklistItem = "signed_approval_attached"
 	CheckSignedApprovalOpened   ChecklistItem = "signed_approval_opened"
+	CheckPublishingTarget       ChecklistItem = "publishing_target"
 )
 
 // SubmitChecklist lists, in the order the contact sees them, the items that
@@ -28,6 +27,7 @@ type Checklist struct {
 	ApprovalFormComplete   bool // ApprovalForm.Complete
 	SignedApprovalAttached bool // a signed approval PDF is stored
 	SignedApprovalOpened   bool // the acting approver has opened the signed approval
+	PublishingTarget       bool // the project has a registry to publish to (its own or the default)
 }
 
 // Holds reports whether item is established.
@@ -43,6 +43,8 @@ func (c Checklist) Holds(item ChecklistItem) bool {
 		return c.SignedApprovalAttached
 	case CheckSignedApprovalOpened:
 		return c.SignedApprovalOpened
+	case CheckPublishingTarget:
+		return c.PublishingTarget
 	}
 	return false
 }
@@ -64,12 +66,4 @@ func (c Checklist) missing(items []ChecklistItem) []ChecklistItem {
 		}
 	}
 	return out
-}
-
-func joinItems(items []ChecklistItem) string {
-	parts := make([]string, len(items))
-	for i, it := range items {
-		parts[i] = string(it)
-	}
-	return strings.Join(parts, ", ")
 }

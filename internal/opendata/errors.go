@@ -41,7 +41,7 @@ func ErrorCode(err error) string {
 		return ""
 	case errors.As(err, &e):
 		return e.Code
-	case errors.As(err, new(*ValidationError)):
+	case errors.As(err, new(*Refusal)), errors.As(err, new(*ValidationError)):
 		return EINVALID
 	}
 	return EINTERNAL
@@ -51,8 +51,12 @@ func ErrorCode(err error) string {
 // generic message for internal errors (their details belong in the logs).
 func ErrorMessage(err error) string {
 	var e *Error
-	if errors.As(err, &e) {
+	var r *Refusal
+	switch {
+	case errors.As(err, &e):
 		return e.Message
+	case errors.As(err, &r):
+		return r.Error()
 	}
 	return "Internal error."
 }

@@ -14,7 +14,7 @@ func TestWorkflowLabels(t *testing.T) {
 	for _, act := range opendata.Actions {
 		keys = append(keys, "action."+string(act))
 	}
-	for _, item := range append(opendata.SubmitChecklist, opendata.CheckSignedApprovalOpened) {
+	for _, item := range append(opendata.SubmitChecklist, opendata.CheckSignedApprovalOpened, opendata.CheckPublishingTarget) {
 		keys = append(keys, "checklist."+string(item))
 	}
 	for _, k := range keys {

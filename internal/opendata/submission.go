@@ -42,6 +42,9 @@ type Transition struct {
 	Actor  string    `json:"actor"`
 	Reason string    `json:"reason,omitempty"`
 	At     time.Time `json:"at"`
+
+	Action  Action   `json:"-"` // what was done, when Apply decided it
+	Effects []Effect `json:"-"` // what the step causes, enqueued with it (effectsOf)
 }
 
 // Submission is a dataset handed to the publishing workflow.
@@ -62,7 +65,7 @@ func NewSubmission(id, project, keyPrefix string, f Fields, now time.Time) *Subm
 	return &Submission{
 		ID: id, Project: project, KeyPrefix: keyPrefix, State: StateInPreparation, Fields: f,
 		CreatedAt: now, UpdatedAt: now,
-		History: []Transition{{To: StateInPreparation, Actor: APIActor(keyPrefix), At: now}},
+		History: []Transition{{To: StateInPreparation, Actor: APIActor(keyPrefix), At: now, Effects: receivedEffects()}},
 	}
 }
 

@@ -22,12 +22,15 @@ const (
 	ActionPublishFailed     Action = "publish_failed"
 	ActionRetryPublishing   Action = "retry_publishing"
 	ActionUnpublish         Action = "unpublish"
+	ActionPublishNow        Action = "publish_now"   // an admin sends a dry-run submission once a target exists
+	ActionPublishAgain      Action = "publish_again" // an admin restores an unpublished dataset
 )
 
 // Actions lists every action in workflow order, the order in which the UI shows them.
 var Actions = []Action{
 	ActionSubmitForApproval, ActionApprove, ActionRequestChanges, ActionReject, ActionWithdraw,
-	ActionStartPublishing, ActionPublishSucceeded, ActionPublishFailed, ActionRetryPublishing, ActionUnpublish,
+	ActionPublishNow, ActionStartPublishing, ActionPublishSucceeded, ActionPublishFailed, ActionRetryPublishing,
+	ActionUnpublish, ActionPublishAgain,
 }
 
 // Valid reports whether act is a known action.
@@ -48,11 +51,12 @@ const (
 
 // rule is one row of the transition table.
 type rule struct {
-	from   []State
-	to     State
-	by     role
-	reason bool            // a reason is required
-	needs  []ChecklistItem // facts that must hold
+	from      []State
+	to        State
+	by        role
+	reason    bool            // a reason is required
+	askReason bool            // the form asks for an optional reason
+	needs     []ChecklistItem // facts that must hold
 }
 
 // ruleFor returns the transition table's row for act.
@@ -63,7 +67,7 @@ func ruleFor(act Action) (rule, bool) {
 			by: byContactOrAdmin, needs: SubmitChecklist}, true
 	case ActionWithdraw: // withdrawal until publishing
 		return rule{from: []State{StateInPreparation, StateChangesRequested, StatePendingApproval, StateApproved},
-			to: StateWithdrawn, by: byContactOrAdmin}, true
+			to: StateWithdrawn, by: byContactOrAdmin, askReason: true}, true
 	case ActionApprove:
 		return rule{from: []State{StatePendingApproval}, to: StateApproved, by: byApprover,
 			needs: []ChecklistItem{CheckSignedApprovalOpened}}, true
@@ -71,6 +75,9 @@ func ruleFor(act Action) (rule, bool) {
 		return rule{from: []State{StatePendingApproval}, to: StateChangesRequested, by: byApprover, reason: true}, true
 	case ActionReject:
 		return rule{from: []State{StatePendingApproval}, to: StateRejected, by: byApprover, reason: true}, true
+	case ActionPublishNow:
+		return rule{from: []State{StateApproved}, to: StatePublishing, by: byAdmin,
+			needs: []ChecklistItem{CheckPublishingTarget}}, true
 	case ActionStartPublishing:
 		return rule{from: []State{StateApproved}, to: StatePublishing, by: bySystem}, true
 	case ActionPublishSucceeded:
@@ -81,14 +88,18 @@ func ruleFor(act Action) (rule, bool) {
 		return rule{from: []State{StatePublishFailed}, to: StatePublishing, by: byAdmin}, true
 	case ActionUnpublish:
 		return rule{from: []State{StatePublished}, to: StateUnpublished, by: byAdmin, reason: true}, true
+	case ActionPublishAgain:
+		return rule{from: []State{StateUnpublished}, to: StatePublishing, by: byAdmin,
+			needs: []ChecklistItem{CheckPublishingTarget}}, true
 	}
 	return rule{}, false
 }
 
 // Apply takes act on the submission for a: on success it moves the state,
-// records the transition and returns it; on failure the submission is unchanged
-// and the error is EUNAUTHORIZED (anonymous), EFORBIDDEN (not for this actor),
-// ECONFLICT (not in this state) or EINVALID (bad reason, checklist incomplete).
+// records the transition and returns it with its effects (effectsOf); on
+// failure the submission is unchanged and the error is EUNAUTHORIZED
+// (anonymous), EFORBIDDEN (not for this actor), ECONFLICT (not in this state)
+// or a *Refusal (bad reason, checklist incomplete).
 func (s *Submission) Apply(a Actor, act Action, reason string, facts Checklist, now time.Time) (Transition, error) {
 	r, name, err := s.check(a, act)
 	if err != nil {
@@ -98,9 +109,10 @@ func (s *Submission) Apply(a Actor, act Action, reason string, facts Checklist, 
 		return Transition{}, err
 	}
 	if missing := facts.missing(r.needs); len(missing) > 0 {
-		return Transition{}, Errorf(EINVALID, "cannot %s: the checklist is incomplete: %s", act, joinItems(missing))
+		return Transition{}, &Refusal{Code: RefuseNotReady, Action: act, Missing: missing}
 	}
-	t := Transition{From: s.State, To: r.to, Actor: name, Reason: reason, At: now.UTC()}
+	t := Transition{From: s.State, To: r.to, Actor: name, Reason: reason, At: now.UTC(), Action: act,
+		Effects: withReason(effectsOf(act), reason)}
 	s.State, s.UpdatedAt = t.To, t.At
 	s.History = append(s.History, t)
 	return t, nil
@@ -173,11 +185,11 @@ func (s *Submission) permit(a Actor, act Action, by role) (string, error) {
 		}
 		return "", Errorf(EFORBIDDEN, "only the submission's contact or an admin may %s it", act)
 	case byApprover:
-		if !a.Approves(s.Project) {
+		if !s.CanReview(a) {
+			if a.Approves(s.Project) { // separation of duties
+				return "", Errorf(EFORBIDDEN, "an approver may not %s a submission of which they are the contact", act)
+			}
 			return "", Errorf(EFORBIDDEN, "only an approver of project %s may %s this submission", s.Project, act)
-		}
-		if a.IsContact(s) { // separation of duties
-			return "", Errorf(EFORBIDDEN, "an approver may not %s a submission of which they are the contact", act)
 		}
 		return UserActorName(a.Email), nil
 	case byAdmin:
@@ -204,11 +216,11 @@ func cleanReason(a Actor, act Action, required bool, reason string) (string, err
 	}
 	switch {
 	case required && reason == "":
-		return "", Errorf(EINVALID, "a reason is required to %s", act)
+		return "", &Refusal{Code: RefuseReasonRequired, Action: act}
 	case utf8.RuneCountInString(reason) > MaxReason:
-		return "", Errorf(EINVALID, "the reason is too long: at most %d characters", MaxReason)
+		return "", &Refusal{Code: RefuseReasonTooLong, Action: act, Limit: MaxReason}
 	case hasControl(reason, true):
-		return "", Errorf(EINVALID, "the reason must not contain control characters")
+		return "", &Refusal{Code: RefuseReasonControl, Action: act}
 	}
 	return reason, nil
 }
@@ -235,8 +247,17 @@ func (s *Submission) CheckEdit(a Actor) error {
 	if !a.IsContact(s) && !a.IsAdmin() {
 		return Errorf(EFORBIDDEN, "only the submission's contact or an admin may edit it")
 	}
-	if s.State != StateInPreparation && s.State != StateChangesRequested {
-		return Errorf(ECONFLICT, "cannot edit a submission in state %s", s.State)
+	return s.State.CheckEditable()
+}
+
+// Editable reports whether a submission in state s is with its contact, who
+// may still change its metadata, approval form and signed approval.
+func (s State) Editable() bool { return s == StateInPreparation || s == StateChangesRequested }
+
+// CheckEditable is ECONFLICT unless s is Editable.
+func (s State) CheckEditable() error {
+	if !s.Editable() {
+		return Errorf(ECONFLICT, "cannot edit a submission in state %s", s)
 	}
 	return nil
 }
@@ -244,8 +265,12 @@ func (s *Submission) CheckEdit(a Actor) error {
 // CanEdit reports whether a may edit the submission now.
 func (s *Submission) CanEdit(a Actor) bool { return s.CheckEdit(a) == nil }
 
-// CanReadSignedApproval reports whether a may download the signed approval:
+// CanView reports whether a may see the submission and its signed approval:
 // the contact, an admin, or an approver of the submission's project.
-func (s *Submission) CanReadSignedApproval(a Actor) bool {
+func (s *Submission) CanView(a Actor) bool {
 	return a.IsContact(s) || a.IsAdmin() || a.Approves(s.Project)
 }
+
+// CanReview reports whether a may review the submission as its approver:
+// an approver of its project who is not its contact (separation of duties).
+func (s *Submission) CanReview(a Actor) bool { return a.Approves(s.Project) && !a.IsContact(s) }

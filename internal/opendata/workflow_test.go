@@ -52,10 +52,14 @@ var wantTable = map[Action]struct {
 	ActionPublishFailed:    {[]State{StatePublishing}, StatePublishFailed, []string{"system"}, false, nil},
 	ActionRetryPublishing:  {[]State{StatePublishFailed}, StatePublishing, []string{"admin", "admin contact"}, false, nil},
 	ActionUnpublish:        {[]State{StatePublished}, StateUnpublished, []string{"admin", "admin contact"}, true, nil},
+	ActionPublishNow: {[]State{StateApproved}, StatePublishing, []string{"admin", "admin contact"}, false,
+		[]ChecklistItem{CheckPublishingTarget}},
+	ActionPublishAgain: {[]State{StateUnpublished}, StatePublishing, []string{"admin", "admin contact"}, false,
+		[]ChecklistItem{CheckPublishingTarget}},
 }
 
 var allFacts = Checklist{MetadataValid: true, FileCheckPassed: true, ApprovalFormComplete: true,
-	SignedApprovalAttached: true, SignedApprovalOpened: true}
+	SignedApprovalAttached: true, SignedApprovalOpened: true, PublishingTarget: true}
 
 // testSubmission returns a submission of testProject in state st.
 func testSubmission(st State) *Submission {
@@ -125,7 +129,7 @@ func TestWorkflowSweep(t *testing.T) {
 						continue
 					}
 					if tr.From != st || tr.To != w.to || s.State != w.to || len(s.History) != len(before.History)+1 ||
-						s.History[len(s.History)-1] != tr || !s.UpdatedAt.Equal(testNow) {
+						!reflect.DeepEqual(s.History[len(s.History)-1], tr) || !s.UpdatedAt.Equal(testNow) {
 						t.Errorf("%s: %s by %s: transition %+v, state %s, history %d", st, act, name, tr, s.State, len(s.History))
 					}
 				}
@@ -163,8 +167,8 @@ func TestErrorMessagesExplain(t *testing.T) {
 			t.Errorf("%s: %s by %s: message %q, want it to contain %q", c.st, c.act, c.actor, msg, c.want)
 		}
 	}
-	_, err := testSubmission(StateInPreparation).Apply(testActors["admin"], "publish_now", "", allFacts, testNow)
-	if ErrorCode(err) != EINVALID || !strings.Contains(ErrorMessage(err), "publish_now") {
+	_, err := testSubmission(StateInPreparation).Apply(testActors["admin"], "publish_later", "", allFacts, testNow)
+	if ErrorCode(err) != EINVALID || !strings.Contains(ErrorMessage(err), "publish_later") {
 		t.Errorf("unknown action: %v, want EINVALID naming it", err)
 	}
 }

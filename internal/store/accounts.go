@@ -5,45 +5,21 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/opendata-datahub/datahub/internal/opendata"
 )
 
-// Role is what an address may do beyond acting on its own submissions.
-type Role string
-
-// The roles of SPEC §3.
-const (
-	RoleApprover Role = "approver" // approves submissions of a project, or of every project
-	RoleAdmin    Role = "admin"    // manages keys, roles and publishing; acts on any submission
-)
-
-// Valid reports whether r is a known role.
-func (r Role) Valid() bool { return r == RoleApprover || r == RoleAdmin }
-
-// Grant is one role held by an address, for one project or, with Project "", for all.
-type Grant struct {
-	Email     string
-	Role      Role
-	Project   string
-	GrantedAt time.Time
-	GrantedBy string // who granted it: "cli" or the actor name of an admin
-}
-
 // AddGrant stores a role; it reports false when the address already held it.
-func (db *DB) AddGrant(ctx context.Context, g Grant) (added bool, err error) {
-	if !g.Role.Valid() {
-		return false, opendata.Errorf(opendata.EINVALID, "unknown role %q: use approver or admin", g.Role)
-	}
-	if g.Role == RoleAdmin && g.Project != "" {
-		return false, opendata.Errorf(opendata.EINVALID, "the admin role is for every project; it takes no project")
+func (db *DB) AddGrant(ctx context.Context, g opendata.Grant) (added bool, err error) {
+	g.Normalize()
+	if err := g.Validate(); err != nil {
+		return false, err
 	}
 	err = db.update(ctx, func(tx *Tx) error {
 		res, err := tx.Exec(`INSERT INTO roles (email, role, project, granted_at, granted_by) VALUES ($1, $2, $3, $4, $5)
 			ON CONFLICT (email, role, project) DO NOTHING`,
-			opendata.NormEmail(g.Email), string(g.Role), strings.ToUpper(strings.TrimSpace(g.Project)), micros(g.GrantedAt), g.GrantedBy)
+			g.Email, string(g.Role), g.Project, micros(g.GrantedAt), g.GrantedBy)
 		if err != nil {
 			return err
 		}
@@ -58,10 +34,10 @@ func (db *DB) AddGrant(ctx context.Context, g Grant) (added bool, err error) {
 }
 
 // RemoveGrant takes a role away; it reports false when the address did not hold it.
-func (db *DB) RemoveGrant(ctx context.Context, email string, role Role, project string) (removed bool, err error) {
+func (db *DB) RemoveGrant(ctx context.Context, email string, role opendata.Role, project string) (removed bool, err error) {
 	err = db.update(ctx, func(tx *Tx) error {
 		res, err := tx.Exec(`DELETE FROM roles WHERE email = $1 AND role = $2 AND project = $3`,
-			opendata.NormEmail(email), string(role), strings.ToUpper(strings.TrimSpace(project)))
+			opendata.NormEmail(email), string(role), opendata.NormProject(project))
 		if err != nil {
 			return err
 		}
@@ -76,25 +52,25 @@ func (db *DB) RemoveGrant(ctx context.Context, email string, role Role, project 
 }
 
 // Grants lists every role held, by address, role and project.
-func (db *DB) Grants(ctx context.Context) ([]Grant, error) {
+func (db *DB) Grants(ctx context.Context) ([]opendata.Grant, error) {
 	return db.grants(ctx, `SELECT email, role, project, granted_at, granted_by FROM roles ORDER BY email, role, project`)
 }
 
-func (db *DB) grants(ctx context.Context, q string, args ...any) ([]Grant, error) {
+func (db *DB) grants(ctx context.Context, q string, args ...any) ([]opendata.Grant, error) {
 	rows, err := db.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list roles: %w", err)
 	}
 	defer rows.Close()
-	var out []Grant
+	var out []opendata.Grant
 	for rows.Next() {
-		var g Grant
+		var g opendata.Grant
 		var role string
 		var at int64
 		if err := rows.Scan(&g.Email, &role, &g.Project, &at, &g.GrantedBy); err != nil {
 			return nil, fmt.Errorf("list roles: %w", err)
 		}
-		g.Role, g.GrantedAt = Role(role), fromMicros(at)
+		g.Role, g.GrantedAt = opendata.Role(role), fromMicros(at)
 		out = append(out, g)
 	}
 	if err := rows.Err(); err != nil {
@@ -114,11 +90,11 @@ func (db *DB) Actor(ctx context.Context, email string) (opendata.Actor, error) {
 	a := opendata.Actor{Kind: opendata.ActorUser, Email: email}
 	for _, g := range gs {
 		switch {
-		case g.Role == RoleAdmin:
+		case g.Role == opendata.RoleAdmin:
 			a.Admin = true
-		case g.Role == RoleApprover && g.Project == "":
+		case g.Role == opendata.RoleApprover && g.Project == "":
 			a.Approver = true
-		case g.Role == RoleApprover:
+		case g.Role == opendata.RoleApprover:
 			a.ApproverOf = append(a.ApproverOf, g.Project)
 		}
 	}
@@ -128,7 +104,7 @@ func (db *DB) Actor(ctx context.Context, email string) (opendata.Actor, error) {
 // Approvers returns the addresses that approve project's submissions.
 func (db *DB) Approvers(ctx context.Context, project string) ([]string, error) {
 	return db.emails(ctx, `SELECT DISTINCT email FROM roles WHERE role = 'approver' AND (project = '' OR project = $1) ORDER BY email`,
-		strings.ToUpper(strings.TrimSpace(project)))
+		opendata.NormProject(project))
 }
 
 // Admins returns the addresses with the admin role.

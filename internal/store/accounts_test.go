@@ -16,23 +16,23 @@ import (
 func TestRolesMakeTheActor(t *testing.T) {
 	forEachDB(t, func(t *testing.T, open func() *store.DB) {
 		db, ctx, now := open(), context.Background(), time.Now()
-		grant := func(email string, r store.Role, project string) bool {
+		grant := func(email string, r opendata.Role, project string) bool {
 			t.Helper()
-			added, err := db.AddGrant(ctx, store.Grant{Email: email, Role: r, Project: project, GrantedAt: now, GrantedBy: "cli"})
+			added, err := db.AddGrant(ctx, opendata.Grant{Email: email, Role: r, Project: project, GrantedAt: now, GrantedBy: "cli"})
 			if err != nil {
 				t.Fatal(err)
 			}
 			return added
 		}
-		if !grant(" Bob@Example.gc.ca ", store.RoleApprover, "cfs") || grant("bob@example.gc.ca", store.RoleApprover, "CFS") {
+		if !grant(" Bob@Example.gc.ca ", opendata.RoleApprover, "cfs") || grant("bob@example.gc.ca", opendata.RoleApprover, "CFS") {
 			t.Fatal("a second identical grant must report it was already held")
 		}
-		grant("ann@example.gc.ca", store.RoleAdmin, "")
-		grant("cy@example.gc.ca", store.RoleApprover, "")
-		if _, err := db.AddGrant(ctx, store.Grant{Email: "x@example.gc.ca", Role: "owner", GrantedAt: now}); opendata.ErrorCode(err) != opendata.EINVALID {
+		grant("ann@example.gc.ca", opendata.RoleAdmin, "")
+		grant("cy@example.gc.ca", opendata.RoleApprover, "")
+		if _, err := db.AddGrant(ctx, opendata.Grant{Email: "x@example.gc.ca", Role: "owner", GrantedAt: now}); opendata.ErrorCode(err) != opendata.EINVALID {
 			t.Fatalf("unknown role: %v", err)
 		}
-		if _, err := db.AddGrant(ctx, store.Grant{Email: "x@example.gc.ca", Role: store.RoleAdmin, Project: "CFS", GrantedAt: now}); opendata.ErrorCode(err) != opendata.EINVALID {
+		if _, err := db.AddGrant(ctx, opendata.Grant{Email: "x@example.gc.ca", Role: opendata.RoleAdmin, Project: "CFS", GrantedAt: now}); opendata.ErrorCode(err) != opendata.EINVALID {
 			t.Fatalf("admin of one project: %v", err)
 		}
 
@@ -59,10 +59,10 @@ func TestRolesMakeTheActor(t *testing.T) {
 			t.Fatalf("admins = %q", got)
 		}
 
-		if removed, err := db.RemoveGrant(ctx, "bob@example.gc.ca", store.RoleApprover, "cfs"); err != nil || !removed {
+		if removed, err := db.RemoveGrant(ctx, "bob@example.gc.ca", opendata.RoleApprover, "cfs"); err != nil || !removed {
 			t.Fatalf("revoke: %v %v", removed, err)
 		}
-		if removed, _ := db.RemoveGrant(ctx, "bob@example.gc.ca", store.RoleApprover, "CFS"); removed {
+		if removed, _ := db.RemoveGrant(ctx, "bob@example.gc.ca", opendata.RoleApprover, "CFS"); removed {
 			t.Fatal("revoking twice must report nothing removed")
 		}
 		if bob, _ := db.Actor(ctx, "bob@example.gc.ca"); bob.Approves("CFS") {

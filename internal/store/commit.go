@@ -153,7 +153,7 @@ func (c *committer) runTx(batch []*writeReq, pending []int) (int, error) {
 			return k, err
 		}
 	}
-	if err := t.enqueueDeferred(); err != nil {
+	if err := t.enqueueEffects(); err != nil {
 		_ = tx.Rollback()
 		return -1, err
 	}

@@ -5,109 +5,32 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/opendata-datahub/datahub/internal/opendata"
 )
 
-// Jobs enqueues background work inside a store transaction, so that a job
-// exists if and only if the change that causes it commits. The job queue
-// (internal/jobs) implements it; the store does not know the queue.
-type Jobs interface {
-	// Enqueue inserts these jobs inside tx, in one go (one call per group
-	// commit), and returns their ids in the same order.
-	Enqueue(ctx context.Context, tx *sql.Tx, jobs []Job) (jobIDs []int64, err error)
-}
-
-// Job is one background job a transaction asks for.
-type Job struct {
-	Kind         string // KindFileCheck or KindNotify
-	SubmissionID string
-	Event        string // KindNotify: what happened, a Notice* event
-	Reason       string // KindNotify: the reason given, if any
-}
-
-// SetJobs sets the queue that writes enqueue their jobs on. Call it once,
-// before the store is used; without it the rows are written and nothing is enqueued.
-func (db *DB) SetJobs(j Jobs) { db.jobs = j }
-
-// KindFileCheck is the job kind of a file check, for the queue and submission_jobs.
-const KindFileCheck = "file_check"
-
-// CheckState is the state of a file check (SPEC §4).
-type CheckState string
-
-const (
-	CheckPending CheckState = "pending"
-	CheckPassed  CheckState = "passed"
-	CheckFailed  CheckState = "failed"
-	CheckRefused CheckState = "refused"
-)
-
-// FileCheck is the latest check of a submission's file_url.
-type FileCheck struct {
-	SubmissionID string
-	State        CheckState
-	RequestedAt  time.Time
-	CheckedAt    *time.Time // when the check finished; nil while pending
-	Attempts     int
-	HTTPStatus   int
-	Size         int64
-	ContentType  string // sniffed from the content
-	SHA256       string
-	Format       string // CKAN format code
-	Reason       string // why it did not pass, or why the last attempt failed while pending
-	JobID        int64  // the job running this request; 0 when none was enqueued
-}
-
-// queueFileCheck makes the submission's check pending and enqueues its job in tx.
-func queueFileCheck(tx *Tx, id string) error {
+// pendFileCheck makes the submission's file check pending: the row that an
+// EffectCheckFile keeps beside its job (see effectRows).
+func pendFileCheck(tx *Tx, id string) error {
 	_, err := tx.Exec(`INSERT INTO file_checks (submission_id, state, requested_at, job_id) VALUES ($1, $2, $3, 0)
 		ON CONFLICT (submission_id) DO UPDATE SET state = excluded.state, requested_at = excluded.requested_at,
 			checked_at = NULL, attempts = 0, http_status = 0, size = 0, content_type = '', sha256 = '', format = '',
 			reason = '', job_id = excluded.job_id`,
-		id, string(CheckPending), micros(tx.db.now()))
-	if err == nil && tx.db.jobs != nil { // its job is inserted with the batch's others (enqueueDeferred)
-		tx.jobs = append(tx.jobs, Job{Kind: KindFileCheck, SubmissionID: id})
-	}
+		id, string(opendata.CheckPending), micros(tx.db.now()))
 	return err
 }
 
-// enqueueDeferred inserts the jobs that the transaction's writes asked for, in
-// one statement for the whole group commit, and links each to its submission.
-// Writers call it after the last write and before COMMIT.
-func (t *Tx) enqueueDeferred() error {
-	if len(t.jobs) == 0 {
-		return nil
-	}
-	ids, err := t.db.jobs.Enqueue(t.ctx, t.tx, t.jobs)
-	if err != nil {
-		return fmt.Errorf("enqueue jobs: %w", err)
-	}
-	if len(ids) != len(t.jobs) {
-		return fmt.Errorf("enqueue jobs: %d ids for %d jobs", len(ids), len(t.jobs))
-	}
-	now := micros(t.db.now())
-	for i, j := range t.jobs {
-		if j.Kind == KindFileCheck {
-			if _, err := t.Exec(`UPDATE file_checks SET job_id = $2 WHERE submission_id = $1`, j.SubmissionID, ids[i]); err != nil {
-				return err
-			}
-		}
-		if _, err := t.Exec(`INSERT INTO submission_jobs (submission_id, job_id, kind, created_at) VALUES ($1, $2, $3, $4)`,
-			j.SubmissionID, ids[i], j.Kind, now); err != nil {
-			return err
-		}
-	}
-	t.jobs = t.jobs[:0]
-	return nil
+// linkFileCheck names the job that runs the submission's pending check.
+func linkFileCheck(tx *Tx, j Job, jobID int64) error {
+	_, err := tx.Exec(`UPDATE file_checks SET job_id = $2 WHERE submission_id = $1`, j.SubmissionID, jobID)
+	return err
 }
 
 const fileCheckColumns = `submission_id, state, requested_at, checked_at, attempts, http_status, size,
 	content_type, sha256, format, reason, job_id`
 
-func scanFileCheck(row rowScanner) (*FileCheck, error) {
-	var c FileCheck
+func scanFileCheck(row rowScanner) (*opendata.FileCheck, error) {
+	var c opendata.FileCheck
 	var state string
 	var requested int64
 	var checked sql.NullInt64
@@ -115,13 +38,13 @@ func scanFileCheck(row rowScanner) (*FileCheck, error) {
 		&c.ContentType, &c.SHA256, &c.Format, &c.Reason, &c.JobID); err != nil {
 		return nil, err
 	}
-	c.State, c.RequestedAt, c.CheckedAt = CheckState(state), fromMicros(requested), timePtr(checked)
+	c.State, c.RequestedAt, c.CheckedAt = opendata.CheckState(state), fromMicros(requested), timePtr(checked)
 	return &c, nil
 }
 
 // FileCheck returns the submission's file check; ENOTFOUND if it has none
 // (a submission stored before file checks existed, until one is requested).
-func (db *DB) FileCheck(ctx context.Context, submissionID string) (*FileCheck, error) {
+func (db *DB) FileCheck(ctx context.Context, submissionID string) (*opendata.FileCheck, error) {
 	c, err := scanFileCheck(db.queryRow(ctx, `SELECT `+fileCheckColumns+` FROM file_checks WHERE submission_id = $1`, submissionID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, opendata.Errorf(opendata.ENOTFOUND, "no file check for submission %s", submissionID)
@@ -134,20 +57,26 @@ func (db *DB) FileCheck(ctx context.Context, submissionID string) (*FileCheck, e
 // RequestFileCheck makes the submission's file check pending again and
 // enqueues it, in one transaction, and returns the check as that transaction
 // left it (a worker may finish it a moment later). A check already pending is
-// left alone (enqueued is false) unless its job is deadJob: one the caller
-// found finished or gone without saving a result. The submission must exist.
-func (db *DB) RequestFileCheck(ctx context.Context, submissionID string, deadJob *int64) (c *FileCheck, enqueued bool, err error) {
+// left alone (enqueued is false) unless its job can no longer run: finished,
+// given up or deleted without saving a result, as when its replica died on
+// the last attempt. The submission must exist. The API, the pages and the
+// command line all ask through here.
+func (db *DB) RequestFileCheck(ctx context.Context, submissionID string) (c *opendata.FileCheck, enqueued bool, err error) {
+	dead, err := db.deadCheckJob(ctx, submissionID)
+	if err != nil {
+		return nil, false, fmt.Errorf("request file check: %w", err)
+	}
 	err = db.update(ctx, func(tx *Tx) error {
 		cur, err := scanFileCheck(tx.QueryRow(`SELECT `+fileCheckColumns+` FROM file_checks WHERE submission_id = $1`+
 			db.dialect.forUpdate, submissionID))
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		if err == nil && cur.State == CheckPending && (deadJob == nil || *deadJob != cur.JobID) {
+		if err == nil && cur.State == opendata.CheckPending && (dead == 0 || dead != cur.JobID) {
 			c = cur
 			return nil
 		}
-		if err := queueFileCheck(tx, submissionID); err != nil {
+		if err := queueEffects(tx, submissionID, opendata.RecheckEffects()); err != nil {
 			return err
 		}
 		enqueued = true
@@ -157,7 +86,7 @@ func (db *DB) RequestFileCheck(ctx context.Context, submissionID string, deadJob
 	if err != nil {
 		return nil, false, fmt.Errorf("request file check: %w", err)
 	}
-	if enqueued && db.jobs != nil { // the job id is given just before COMMIT (enqueueDeferred)
+	if enqueued { // the job id is given just before COMMIT (enqueueEffects)
 		if err := db.queryRow(ctx, `SELECT job_id FROM file_checks WHERE submission_id = $1`, submissionID).Scan(&c.JobID); err != nil {
 			return nil, false, fmt.Errorf("request file check: %w", err)
 		}
@@ -165,10 +94,32 @@ func (db *DB) RequestFileCheck(ctx context.Context, submissionID string, deadJob
 	return c, enqueued, nil
 }
 
+// deadCheckJob returns the job of the submission's pending check when that
+// job can no longer run, else 0.
+func (db *DB) deadCheckJob(ctx context.Context, submissionID string) (int64, error) {
+	c, err := db.FileCheck(ctx, submissionID)
+	if opendata.ErrorCode(err) == opendata.ENOTFOUND {
+		return 0, nil
+	} else if err != nil {
+		return 0, err
+	}
+	if c.State != opendata.CheckPending || c.JobID == 0 {
+		return 0, nil
+	}
+	list, err := db.JobStatuses(ctx, []int64{c.JobID})
+	if err != nil {
+		return 0, err
+	}
+	if len(list) == 1 && list[0].Live() {
+		return 0, nil
+	}
+	return c.JobID, nil
+}
+
 // SaveFileCheck records what job c.JobID found, a final result or a failed
 // attempt (state still pending). It reports false, changing nothing, when a
 // newer request has replaced that job.
-func (db *DB) SaveFileCheck(ctx context.Context, c *FileCheck) (saved bool, err error) {
+func (db *DB) SaveFileCheck(ctx context.Context, c *opendata.FileCheck) (saved bool, err error) {
 	err = db.update(ctx, func(tx *Tx) error {
 		res, err := tx.Exec(`UPDATE file_checks SET state = $3, checked_at = $4, attempts = $5, http_status = $6,
 			size = $7, content_type = $8, sha256 = $9, format = $10, reason = $11

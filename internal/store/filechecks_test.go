@@ -88,7 +88,7 @@ func TestSubmissionStartsPendingFileCheck(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.State != store.CheckPending || c.JobID != 1 || c.CheckedAt != nil || c.RequestedAt.IsZero() {
+		if c.State != opendata.CheckPending || c.JobID != 1 || c.CheckedAt != nil || c.RequestedAt.IsZero() {
 			t.Fatalf("check %+v", c)
 		}
 		// The contact's notice is enqueued with the check, in the same call.
@@ -130,30 +130,30 @@ func TestFileCheckLifecycle(t *testing.T) {
 			t.Fatalf("request while pending: %+v %v %v", c, enqueued, err)
 		}
 		// A failed attempt keeps it pending; a stale job's result is ignored.
-		attempt := &store.FileCheck{SubmissionID: "id-1", JobID: 1, State: store.CheckPending, Attempts: 1,
+		attempt := &opendata.FileCheck{SubmissionID: "id-1", JobID: 1, State: opendata.CheckPending, Attempts: 1,
 			HTTPStatus: 503, Reason: "the server answered 503"}
 		if saved, err := db.SaveFileCheck(ctx, attempt); err != nil || !saved {
 			t.Fatalf("save attempt: %v %v", saved, err)
 		}
 		stale := *attempt
-		stale.JobID, stale.State = 99, store.CheckPassed
+		stale.JobID, stale.State = 99, opendata.CheckPassed
 		if saved, err := db.SaveFileCheck(ctx, &stale); err != nil || saved {
 			t.Fatalf("stale job saved: %v %v", saved, err)
 		}
 		now := time.Now().UTC().Truncate(time.Microsecond)
-		done := &store.FileCheck{SubmissionID: "id-1", JobID: 1, State: store.CheckPassed, Attempts: 2, CheckedAt: &now,
+		done := &opendata.FileCheck{SubmissionID: "id-1", JobID: 1, State: opendata.CheckPassed, Attempts: 2, CheckedAt: &now,
 			HTTPStatus: 200, Size: 42, ContentType: "text/csv", SHA256: "ab", Format: "CSV"}
 		if saved, err := db.SaveFileCheck(ctx, done); err != nil || !saved {
 			t.Fatalf("save result: %v %v", saved, err)
 		}
 		got, err := db.FileCheck(ctx, "id-1")
-		if err != nil || got.State != store.CheckPassed || !got.CheckedAt.Equal(now) || got.Size != 42 ||
+		if err != nil || got.State != opendata.CheckPassed || !got.CheckedAt.Equal(now) || got.Size != 42 ||
 			got.Format != "CSV" || got.Attempts != 2 || got.Reason != "" {
 			t.Fatalf("after result: %+v %v", got, err)
 		}
 		// A re-check starts over with a new job.
 		c, enqueued, err = db.RequestFileCheck(ctx, "id-1", nil)
-		if err != nil || !enqueued || c.State != store.CheckPending || c.JobID != 3 || c.CheckedAt != nil || c.Size != 0 {
+		if err != nil || !enqueued || c.State != opendata.CheckPending || c.JobID != 3 || c.CheckedAt != nil || c.Size != 0 {
 			t.Fatalf("re-check: %+v %v %v", c, enqueued, err)
 		}
 		// A pending check whose job died is replaced only when the caller names that job.
@@ -180,7 +180,7 @@ func TestConcurrentFileCheckRequestsEnqueueOnce(t *testing.T) {
 		db, other := open(), open() // two processes
 		jobs := queuedSubmission(t, db, other)
 		now := time.Now()
-		if _, err := db.SaveFileCheck(ctx, &store.FileCheck{SubmissionID: "id-1", JobID: 1, State: store.CheckFailed,
+		if _, err := db.SaveFileCheck(ctx, &opendata.FileCheck{SubmissionID: "id-1", JobID: 1, State: opendata.CheckFailed,
 			CheckedAt: &now, Reason: "404"}); err != nil {
 			t.Fatal(err)
 		}

@@ -11,37 +11,12 @@ import (
 	"github.com/opendata-datahub/datahub/internal/opendata"
 )
 
-// APIKey is an API key as stored: its hash, never the key itself.
-type APIKey struct {
-	Prefix      string // public, names the key in lists and logs
-	Hash        []byte // SHA-256 of the whole key
-	Project     string
-	Client      string
-	Contact     string
-	CallbackURL string
-	CreatedAt   time.Time
-	ExpiresAt   *time.Time
-	LastUsedAt  *time.Time
-	RevokedAt   *time.Time
-}
-
-// Status says whether the key works at now: "active", "expired" or "revoked".
-func (k APIKey) Status(now time.Time) string {
-	switch {
-	case k.RevokedAt != nil:
-		return "revoked"
-	case k.ExpiresAt != nil && !now.Before(*k.ExpiresAt):
-		return "expired"
-	}
-	return "active"
-}
-
 // CreateKey stores a new key; a prefix already in use is ECONFLICT.
-func (db *DB) CreateKey(ctx context.Context, k *APIKey) error {
+func (db *DB) CreateKey(ctx context.Context, k *opendata.APIKey) error {
 	err := db.updateKeys(ctx, func(tx *Tx) error {
 		res, err := tx.Exec(`INSERT INTO api_keys (prefix, hash, project, client, contact, callback_url, created_at, expires_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (prefix) DO NOTHING`,
-			k.Prefix, k.Hash, k.Project, k.Client, k.Contact, k.CallbackURL, micros(k.CreatedAt), nullMicros(k.ExpiresAt))
+			k.Prefix, k.Hash, opendata.NormProject(k.Project), k.Client, k.Contact, k.CallbackURL, micros(k.CreatedAt), nullMicros(k.ExpiresAt))
 		if err != nil {
 			return err
 		}
@@ -59,15 +34,15 @@ func (db *DB) CreateKey(ctx context.Context, k *APIKey) error {
 const keyColumns = `prefix, hash, project, client, contact, callback_url, created_at, expires_at, last_used_at, revoked_at`
 
 // Keys returns every key, revoked and expired ones included, oldest first.
-func (db *DB) Keys(ctx context.Context) ([]APIKey, error) {
+func (db *DB) Keys(ctx context.Context) ([]opendata.APIKey, error) {
 	rows, err := db.query(ctx, `SELECT `+keyColumns+` FROM api_keys ORDER BY created_at, prefix`)
 	if err != nil {
 		return nil, fmt.Errorf("list keys: %w", err)
 	}
 	defer rows.Close()
-	var out []APIKey
+	var out []opendata.APIKey
 	for rows.Next() {
-		var k APIKey
+		var k opendata.APIKey
 		var created int64
 		var expires, used, revoked sql.NullInt64
 		if err := rows.Scan(&k.Prefix, &k.Hash, &k.Project, &k.Client, &k.Contact, &k.CallbackURL,

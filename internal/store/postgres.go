@@ -75,7 +75,7 @@ func (w *txWriter) do(ctx context.Context, fn func(*Tx) error) error {
 		_ = tx.Rollback() // fn's error says what went wrong; a connection that cannot roll back is discarded
 		return err
 	}
-	if err := t.enqueueDeferred(); err != nil {
+	if err := t.enqueueEffects(); err != nil {
 		_ = tx.Rollback()
 		return err
 	}

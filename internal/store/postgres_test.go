@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/opendata-datahub/datahub/internal/opendata"
 	"github.com/opendata-datahub/datahub/internal/store"
 )
 
@@ -75,8 +76,8 @@ func listeners(t *testing.T, conn *pgx.Conn) []int32 {
 	return pids
 }
 
-func newKey(prefix string) *store.APIKey {
-	return &store.APIKey{Prefix: prefix, Hash: []byte{1}, Project: "CFS", Client: "c", Contact: "a@b.ca", CreatedAt: time.Now()}
+func newKey(prefix string) *opendata.APIKey {
+	return &opendata.APIKey{Prefix: prefix, Hash: []byte{1}, Project: "CFS", Client: "c", Contact: "a@b.ca", CreatedAt: time.Now()}
 }
 
 // A key change returns only once every other process shows it: the barrier

@@ -187,7 +187,7 @@ func TestKeysLifecycleAndEpoch(t *testing.T) {
 		server, cli := open(), open() // two handles on one database, as the server and the CLI
 		e0 := server.KeyEpoch()
 		exp := time.Now().Add(time.Hour).UTC().Truncate(time.Microsecond)
-		k := &store.APIKey{Prefix: "dh_p1", Hash: []byte{9}, Project: "CFS", Client: "c", Contact: "a@b.ca", CreatedAt: time.Now(), ExpiresAt: &exp}
+		k := &opendata.APIKey{Prefix: "dh_p1", Hash: []byte{9}, Project: "CFS", Client: "c", Contact: "a@b.ca", CreatedAt: time.Now(), ExpiresAt: &exp}
 		if err := cli.CreateKey(ctx, k); err != nil {
 			t.Fatal(err)
 		}
@@ -248,7 +248,7 @@ func TestKeyEpochAcrossStores(t *testing.T) {
 	forEachDB(t, func(t *testing.T, open func() *store.DB) {
 		ctx := context.Background()
 		a, b := open(), open() // two replicas
-		key := &store.APIKey{Prefix: "dh_x", Hash: []byte{1}, Project: "CFS", Client: "c", Contact: "a@b.ca", CreatedAt: time.Now()}
+		key := &opendata.APIKey{Prefix: "dh_x", Hash: []byte{1}, Project: "CFS", Client: "c", Contact: "a@b.ca", CreatedAt: time.Now()}
 		ea, eb := a.KeyEpoch(), b.KeyEpoch()
 		if err := a.CreateKey(ctx, key); err != nil {
 			t.Fatal(err)

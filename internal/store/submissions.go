@@ -19,10 +19,10 @@ func (e *DuplicateError) Error() string {
 	return "duplicate file_id: existing submission " + e.ExistingID
 }
 
-// CreateSubmission stores a new submission with its first transition, its
-// pending file check and that check's job, the job that emails the contact
-// and, when given, the idempotent response to replay, all in one durable
-// commit. A file_id the project already used is a *DuplicateError.
+// CreateSubmission stores a new submission with its first transition and
+// that transition's effects (opendata.NewSubmission: the file check and the
+// email to the contact) and, when given, the idempotent response to replay,
+// all in one durable commit. A file_id the project already used is a *DuplicateError.
 func (db *DB) CreateSubmission(ctx context.Context, s *opendata.Submission, replay *IdempotentResponse) error {
 	fields, err := json.Marshal(s.Fields)
 	if err != nil {
@@ -31,14 +31,15 @@ func (db *DB) CreateSubmission(ctx context.Context, s *opendata.Submission, repl
 	err = db.update(ctx, func(tx *Tx) error {
 		res, err := tx.Exec(`INSERT INTO submissions (id, project, file_id, key_prefix, state, email_contact, fields, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (project, file_id) DO NOTHING`,
-			s.ID, s.Project, s.Fields.FileID, s.KeyPrefix, string(s.State), s.Fields.EmailContact, fields, micros(s.CreatedAt))
+			s.ID, opendata.NormProject(s.Project), s.Fields.FileID, s.KeyPrefix, string(s.State),
+			opendata.NormEmail(s.Fields.EmailContact), fields, micros(s.CreatedAt))
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			dup := &DuplicateError{}
 			if err := tx.QueryRow(`SELECT id FROM submissions WHERE project = $1 AND file_id = $2`,
-				s.Project, s.Fields.FileID).Scan(&dup.ExistingID); err != nil {
+				opendata.NormProject(s.Project), s.Fields.FileID).Scan(&dup.ExistingID); err != nil {
 				return err
 			}
 			return dup
@@ -47,12 +48,9 @@ func (db *DB) CreateSubmission(ctx context.Context, s *opendata.Submission, repl
 			if err := insertTransition(tx, s.ID, t); err != nil {
 				return err
 			}
-		}
-		if err := queueFileCheck(tx, s.ID); err != nil {
-			return err
-		}
-		if err := queueNotice(tx, Notice{SubmissionID: s.ID, Event: NoticeReceived}); err != nil {
-			return err
+			if err := queueEffects(tx, s.ID, t.Effects); err != nil {
+				return err
+			}
 		}
 		if replay != nil {
 			return saveIdempotent(tx, replay)

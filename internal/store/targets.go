@@ -5,43 +5,30 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
-	"strings"
-	"time"
 
 	"github.com/opendata-datahub/datahub/internal/opendata"
 )
 
-// PublishingTarget is where a project's datasets are published: a CKAN
-// registry and the organization (owner_org) that owns them there (SPEC §5).
-type PublishingTarget struct {
-	Project      string // matched case-insensitively
-	RegistryURL  string // the registry's base URL, absolute http(s)
-	Organization string
-	UpdatedBy    string
-	UpdatedAt    time.Time
-}
+const targetColumns = `project, registry_url, organization, token_sealed <> '', updated_by, updated_at`
 
-const targetColumns = `project, registry_url, organization, updated_by, updated_at`
-
-func scanTarget(row rowScanner) (PublishingTarget, error) {
-	var t PublishingTarget
+func scanTarget(row rowScanner) (opendata.PublishingTarget, error) {
+	var t opendata.PublishingTarget
 	var at int64
-	if err := row.Scan(&t.Project, &t.RegistryURL, &t.Organization, &t.UpdatedBy, &at); err != nil {
+	if err := row.Scan(&t.Project, &t.RegistryURL, &t.Organization, &t.TokenSet, &t.UpdatedBy, &at); err != nil {
 		return t, err
 	}
 	t.UpdatedAt = fromMicros(at)
 	return t, nil
 }
 
-// PublishingTargets returns every project's target, by project.
-func (db *DB) PublishingTargets(ctx context.Context) ([]PublishingTarget, error) {
-	rows, err := db.query(ctx, `SELECT `+targetColumns+` FROM publishing_targets ORDER BY lower(project)`)
+// PublishingTargets returns every project's target, by project, the default (*) first.
+func (db *DB) PublishingTargets(ctx context.Context) ([]opendata.PublishingTarget, error) {
+	rows, err := db.query(ctx, `SELECT `+targetColumns+` FROM publishing_targets ORDER BY project`)
 	if err != nil {
 		return nil, fmt.Errorf("publishing targets: %w", err)
 	}
 	defer rows.Close()
-	var out []PublishingTarget
+	var out []opendata.PublishingTarget
 	for rows.Next() {
 		t, err := scanTarget(rows)
 		if err != nil {
@@ -55,11 +42,11 @@ func (db *DB) PublishingTargets(ctx context.Context) ([]PublishingTarget, error)
 	return out, nil
 }
 
-// PublishingTarget returns the project's target, whatever the case of its
-// name; ENOTFOUND when it has none.
-func (db *DB) PublishingTarget(ctx context.Context, project string) (*PublishingTarget, error) {
-	t, err := scanTarget(db.queryRow(ctx, `SELECT `+targetColumns+` FROM publishing_targets WHERE lower(project) = $1`,
-		strings.ToLower(strings.TrimSpace(project))))
+// PublishingTarget returns the target saved under project (opendata.DefaultTarget
+// names the default); ENOTFOUND when there is none.
+func (db *DB) PublishingTarget(ctx context.Context, project string) (*opendata.PublishingTarget, error) {
+	t, err := scanTarget(db.queryRow(ctx, `SELECT `+targetColumns+` FROM publishing_targets WHERE project = $1`,
+		opendata.NormProject(project)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, opendata.Errorf(opendata.ENOTFOUND, "no publishing target for project %s", project)
 	} else if err != nil {
@@ -68,24 +55,49 @@ func (db *DB) PublishingTarget(ctx context.Context, project string) (*Publishing
 	return &t, nil
 }
 
-// SavePublishingTarget sets the project's target, replacing the one it had
-// under any case of its name. EINVALID for an empty project or organization,
-// or a registry URL that is not an absolute http(s) URL. A zero UpdatedAt is now.
-func (db *DB) SavePublishingTarget(ctx context.Context, t PublishingTarget) error {
-	t.Project, t.Organization = strings.TrimSpace(t.Project), strings.TrimSpace(t.Organization)
-	t.RegistryURL = strings.TrimRight(strings.TrimSpace(t.RegistryURL), "/")
-	if err := t.validate(); err != nil {
+// TargetFor returns the target a project publishes to, its own or else the
+// default, with its sealed token ("" when none is set); ENOTFOUND when there is neither.
+func (db *DB) TargetFor(ctx context.Context, project string) (*opendata.PublishingTarget, string, error) {
+	var sealed string
+	row := db.queryRow(ctx, `SELECT `+targetColumns+`, token_sealed FROM publishing_targets
+		WHERE project IN ($1, $2) ORDER BY project = $2 LIMIT 1`, opendata.NormProject(project), opendata.DefaultTarget)
+	var t opendata.PublishingTarget
+	var at int64
+	err := row.Scan(&t.Project, &t.RegistryURL, &t.Organization, &t.TokenSet, &t.UpdatedBy, &at, &sealed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, "", opendata.Errorf(opendata.ENOTFOUND, "no publishing target for project %s and no default", project)
+	} else if err != nil {
+		return nil, "", fmt.Errorf("target for %s: %w", project, err)
+	}
+	t.UpdatedAt = fromMicros(at)
+	return &t, sealed, nil
+}
+
+// SavePublishingTarget sets the project's target, replacing the one it had.
+// The target is normalized and checked (opendata.PublishingTarget.Validate:
+// EINVALID). sealedToken replaces the stored token when not nil; a new target
+// without one has none. A zero UpdatedAt is now.
+func (db *DB) SavePublishingTarget(ctx context.Context, t opendata.PublishingTarget, sealedToken *string) error {
+	t.Normalize()
+	if err := opendata.FieldsError("publishing target", t.Validate()); err != nil {
 		return err
 	}
 	if t.UpdatedAt.IsZero() {
 		t.UpdatedAt = db.now()
 	}
 	err := db.update(ctx, func(tx *Tx) error {
-		if _, err := tx.Exec(`DELETE FROM publishing_targets WHERE lower(project) = $1`, strings.ToLower(t.Project)); err != nil {
+		token := ""
+		if sealedToken != nil {
+			token = *sealedToken
+		} else if err := tx.QueryRow(`SELECT token_sealed FROM publishing_targets WHERE project = $1`,
+			t.Project).Scan(&token); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		_, err := tx.Exec(`INSERT INTO publishing_targets (`+targetColumns+`) VALUES ($1, $2, $3, $4, $5)`,
-			t.Project, t.RegistryURL, t.Organization, t.UpdatedBy, micros(t.UpdatedAt))
+		_, err := tx.Exec(`INSERT INTO publishing_targets (project, registry_url, organization, token_sealed, updated_by, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (project) DO UPDATE SET registry_url = excluded.registry_url,
+				organization = excluded.organization, token_sealed = excluded.token_sealed,
+				updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
+			t.Project, t.RegistryURL, t.Organization, token, t.UpdatedBy, micros(t.UpdatedAt))
 		return err
 	})
 	if err != nil {
@@ -94,26 +106,10 @@ func (db *DB) SavePublishingTarget(ctx context.Context, t PublishingTarget) erro
 	return nil
 }
 
-func (t PublishingTarget) validate() error {
-	switch {
-	case t.Project == "":
-		return opendata.Errorf(opendata.EINVALID, "a publishing target needs a project")
-	case t.Organization == "":
-		return opendata.Errorf(opendata.EINVALID, "a publishing target needs an organization")
-	}
-	u, err := url.Parse(t.RegistryURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
-		u.RawQuery != "" || u.Fragment != "" {
-		return opendata.Errorf(opendata.EINVALID, "the registry URL must be an absolute http(s) URL without credentials, query or fragment: %q", t.RegistryURL)
-	}
-	return nil
-}
-
-// DeletePublishingTarget removes the project's target, whatever the case of
-// its name; ENOTFOUND when it has none.
+// DeletePublishingTarget removes the project's target; ENOTFOUND when it has none.
 func (db *DB) DeletePublishingTarget(ctx context.Context, project string) error {
 	err := db.update(ctx, func(tx *Tx) error {
-		res, err := tx.Exec(`DELETE FROM publishing_targets WHERE lower(project) = $1`, strings.ToLower(strings.TrimSpace(project)))
+		res, err := tx.Exec(`DELETE FROM publishing_targets WHERE project = $1`, opendata.NormProject(project))
 		if err != nil {
 			return err
 		}

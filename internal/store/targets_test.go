@@ -17,12 +17,12 @@ func TestPublishingTargets(t *testing.T) {
 			t.Fatalf("empty: %v %v", list, err)
 		}
 		at := time.Now().UTC().Truncate(time.Microsecond)
-		cfs := store.PublishingTarget{Project: " cfs ", RegistryURL: "https://registry.example.gc.ca/", Organization: "nrcan-rncan",
+		cfs := opendata.PublishingTarget{Project: " cfs ", RegistryURL: "https://registry.example.gc.ca/", Organization: "nrcan-rncan",
 			UpdatedBy: "admin:a@example.gc.ca", UpdatedAt: at}
 		if err := db.SavePublishingTarget(ctx, cfs); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.SavePublishingTarget(ctx, store.PublishingTarget{Project: "DFO", RegistryURL: "http://127.0.0.1:5000",
+		if err := db.SavePublishingTarget(ctx, opendata.PublishingTarget{Project: "DFO", RegistryURL: "http://127.0.0.1:5000",
 			Organization: "dfo-mpo", UpdatedBy: "x"}); err != nil {
 			t.Fatal(err)
 		}
@@ -32,7 +32,7 @@ func TestPublishingTargets(t *testing.T) {
 			t.Fatal(err)
 		}
 		list, err := db.PublishingTargets(ctx)
-		want := store.PublishingTarget{Project: "CFS", RegistryURL: "https://registry.example.gc.ca", Organization: "cfs-scf",
+		want := opendata.PublishingTarget{Project: "CFS", RegistryURL: "https://registry.example.gc.ca", Organization: "cfs-scf",
 			UpdatedBy: "admin:a@example.gc.ca", UpdatedAt: at}
 		if err != nil || len(list) != 2 || list[0] != want || list[1].Project != "DFO" || list[1].UpdatedAt.IsZero() {
 			t.Fatalf("list %+v %v", list, err)
@@ -43,7 +43,7 @@ func TestPublishingTargets(t *testing.T) {
 		_, err = db.PublishingTarget(ctx, "NRCan")
 		wantCode(t, "get missing", err, opendata.ENOTFOUND)
 
-		for name, bad := range map[string]store.PublishingTarget{
+		for name, bad := range map[string]opendata.PublishingTarget{
 			"no project":      {RegistryURL: "https://r.example.gc.ca", Organization: "o"},
 			"no organization": {Project: "P", RegistryURL: "https://r.example.gc.ca", Organization: " "},
 			"relative":        {Project: "P", RegistryURL: "/ckan", Organization: "o"},

@@ -11,7 +11,7 @@ type Tx struct {
 	db   *DB
 	tx   *sql.Tx
 	ctx  context.Context
-	jobs []Job // file checks and notices, inserted together before COMMIT (enqueueDeferred)
+	jobs []Job // the effects of its writes, inserted together before COMMIT (enqueueEffects)
 }
 
 // Exec runs a statement in the transaction.

@@ -100,7 +100,7 @@ func (db *DB) checkEditable(ctx context.Context, id string) error {
 	} else if err != nil {
 		return err
 	}
-	return editable(opendata.State(state))
+	return opendata.State(state).CheckEditable()
 }
 
 // SignedApproval returns what is stored about the submission's signed
@@ -141,7 +141,7 @@ func (db *DB) OpenSignedApproval(ctx context.Context, id string) (*os.File, *Sig
 // sha256, the one it was served. ENOTFOUND when the submission has no signed
 // approval; ECONFLICT when another was uploaded since.
 func (db *DB) RecordOpened(ctx context.Context, id, email, sha256 string) error {
-	email = strings.ToLower(strings.TrimSpace(email))
+	email = opendata.NormEmail(email)
 	if email == "" {
 		return opendata.Errorf(opendata.EINVALID, "record opened: no email")
 	}
@@ -171,7 +171,7 @@ func (db *DB) RecordOpened(ctx context.Context, id, email, sha256 string) error 
 func (db *DB) Opened(ctx context.Context, id, email, sha256 string) (bool, error) {
 	var n int
 	err := db.queryRow(ctx, `SELECT count(*) FROM document_opens WHERE submission_id = $1 AND email = $2 AND sha256 = $3`,
-		id, strings.ToLower(strings.TrimSpace(email)), strings.ToLower(sha256)).Scan(&n)
+		id, opendata.NormEmail(email), strings.ToLower(sha256)).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("opened: %w", err)
 	}

@@ -24,21 +24,13 @@ func lockEditable(tx *Tx, id string) (opendata.Fields, error) {
 	} else if err != nil {
 		return f, err
 	}
-	if err := editable(opendata.State(state)); err != nil {
+	if err := opendata.State(state).CheckEditable(); err != nil {
 		return f, err
 	}
 	if err := json.Unmarshal(raw, &f); err != nil {
 		return f, fmt.Errorf("submission %s fields: %w", id, err)
 	}
 	return f, nil
-}
-
-// editable refuses changes once the submission has left its contact's hands.
-func editable(s opendata.State) error {
-	if s != opendata.StateInPreparation && s != opendata.StateChangesRequested {
-		return opendata.Errorf(opendata.ECONFLICT, "cannot edit a submission in state %s", s)
-	}
-	return nil
 }
 
 // ApprovalForm returns the submission's approval form as last saved; saved is
@@ -97,13 +89,10 @@ func (db *DB) UpdateFields(ctx context.Context, id string, f opendata.Fields, by
 			return opendata.Errorf(opendata.EINVALID, "the file_id of a submission cannot change (it is %q)", cur.FileID)
 		}
 		if _, err := tx.Exec(`UPDATE submissions SET fields = $2, email_contact = $3, updated_at = $4, updated_by = $5
-			WHERE id = $1`, id, string(raw), f.EmailContact, micros(db.now()), by); err != nil {
+			WHERE id = $1`, id, string(raw), opendata.NormEmail(f.EmailContact), micros(db.now()), by); err != nil {
 			return err
 		}
-		if f.FileURL != cur.FileURL {
-			return queueFileCheck(tx, id)
-		}
-		return nil
+		return queueEffects(tx, id, opendata.EditEffects(cur, f))
 	})
 	if err != nil {
 		return fmt.Errorf("update fields: %w", err)
@@ -112,11 +101,10 @@ func (db *DB) UpdateFields(ctx context.Context, id string, f opendata.Fields, by
 }
 
 // ApplyTransition records t, which opendata.Submission.Apply decided, if the
-// submission is still in t.From, and enqueues the notices' emails in the same
+// submission is still in t.From, and enqueues its effects in the same
 // transaction. Of concurrent transitions from one state exactly one wins; the
 // others get ECONFLICT (ENOTFOUND when there is no such submission).
-// A notice without a SubmissionID is about this submission.
-func (db *DB) ApplyTransition(ctx context.Context, id string, t opendata.Transition, notices ...Notice) error {
+func (db *DB) ApplyTransition(ctx context.Context, id string, t opendata.Transition) error {
 	if !t.From.Valid() || !t.To.Valid() {
 		return opendata.Errorf(opendata.EINVALID, "apply transition: unknown state in %q → %q", t.From, t.To)
 	}
@@ -134,15 +122,7 @@ func (db *DB) ApplyTransition(ctx context.Context, id string, t opendata.Transit
 		if err := insertTransition(tx, id, t); err != nil {
 			return err
 		}
-		for _, n := range notices {
-			if n.SubmissionID == "" {
-				n.SubmissionID = id
-			}
-			if err := queueNotice(tx, n); err != nil {
-				return err
-			}
-		}
-		return nil
+		return queueEffects(tx, id, t.Effects)
 	})
 	if err != nil {
 		return fmt.Errorf("apply transition: %w", err)
@@ -163,10 +143,10 @@ func missingOrChanged(tx *Tx, id string) error {
 }
 
 // SubmissionsByContact returns up to limit submissions whose contact is
-// email, whatever its case, newest first, without their history.
+// email (compared in normal form, opendata.NormEmail), newest first, without their history.
 func (db *DB) SubmissionsByContact(ctx context.Context, email string, limit int) ([]*opendata.Submission, error) {
 	out, err := db.listSubmissions(ctx, `SELECT `+submissionColumns+` FROM submissions
-		WHERE lower(email_contact) = $1 ORDER BY seq DESC LIMIT $2`, strings.ToLower(strings.TrimSpace(email)), limit)
+		WHERE email_contact = $1 ORDER BY seq DESC LIMIT $2`, opendata.NormEmail(email), limit)
 	if err != nil {
 		return nil, fmt.Errorf("submissions by contact: %w", err)
 	}
@@ -175,7 +155,7 @@ func (db *DB) SubmissionsByContact(ctx context.Context, email string, limit int)
 
 // PendingApproval returns up to limit submissions waiting for approval,
 // oldest first, without their history: of every project when all is true (a
-// global approver), else of these projects, whatever their case.
+// global approver), else of these projects.
 func (db *DB) PendingApproval(ctx context.Context, projects []string, all bool, limit int) ([]*opendata.Submission, error) {
 	q := `SELECT ` + submissionColumns + ` FROM submissions WHERE state = $1`
 	args := []any{string(opendata.StatePendingApproval)}
@@ -185,10 +165,10 @@ func (db *DB) PendingApproval(ctx context.Context, projects []string, all bool, 
 		}
 		marks := make([]string, len(projects))
 		for i, p := range projects {
-			args = append(args, strings.ToLower(p))
+			args = append(args, opendata.NormProject(p))
 			marks[i] = fmt.Sprintf("$%d", len(args))
 		}
-		q += ` AND lower(project) IN (` + strings.Join(marks, ", ") + `)`
+		q += ` AND project IN (` + strings.Join(marks, ", ") + `)`
 	}
 	args = append(args, limit)
 	q += fmt.Sprintf(` ORDER BY seq LIMIT $%d`, len(args))

@@ -85,7 +85,7 @@ func TestUpdateFields(t *testing.T) {
 
 		// A new file_url starts a new check.
 		now := time.Now()
-		if _, err := db.SaveFileCheck(ctx, &store.FileCheck{SubmissionID: "id-1", JobID: 1, State: store.CheckPassed,
+		if _, err := db.SaveFileCheck(ctx, &opendata.FileCheck{SubmissionID: "id-1", JobID: 1, State: opendata.CheckPassed,
 			CheckedAt: &now}); err != nil {
 			t.Fatal(err)
 		}
@@ -94,7 +94,7 @@ func TestUpdateFields(t *testing.T) {
 			t.Fatal(err)
 		}
 		c, err := db.FileCheck(ctx, "id-1")
-		if err != nil || c.State != store.CheckPending || len(jobs.ids["id-1"]) != 2 || c.JobID != jobs.ids["id-1"][1] {
+		if err != nil || c.State != opendata.CheckPending || len(jobs.ids["id-1"]) != 2 || c.JobID != jobs.ids["id-1"][1] {
 			t.Fatalf("check after a new file_url: %+v %v, jobs %v", c, err, jobs.ids)
 		}
 

@@ -1,25 +1,14 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/opendata-datahub/datahub/internal/i18n"
 	"github.com/opendata-datahub/datahub/internal/opendata"
-	"github.com/opendata-datahub/datahub/internal/store"
 )
-
-// reasonActions are the actions whose form asks for a reason, each with
-// whether the reason is required (opendata.Submission.Apply enforces it; the
-// form only marks it).
-var reasonActions = map[opendata.Action]bool{
-	opendata.ActionRequestChanges: true,
-	opendata.ActionReject:         true,
-	opendata.ActionWithdraw:       false,
-	opendata.ActionUnpublish:      true,
-}
 
 // finalActions end or undo something: their buttons look different.
 var finalActions = map[opendata.Action]bool{
@@ -47,7 +36,7 @@ func actionViews(lang i18n.Lang, sub *opendata.Submission, v *viewer, facts open
 	opts := sub.Options(v.Actor, facts)
 	out := make([]actionView, 0, len(opts))
 	for _, o := range opts {
-		required, has := reasonActions[o.Action]
+		has, required := o.Action.Reason()
 		a := actionView{Action: o.Action, URL: flowPath(sub.ID) + "/actions/" + string(o.Action),
 			Label: t(lang, "action."+string(o.Action)), Help: t(lang, "action.help."+string(o.Action)),
 			Ready: o.Ready(), Missing: itemWords(lang, o.Missing), HasReason: has, ReasonRequired: required,
@@ -69,8 +58,8 @@ func itemWords(lang i18n.Lang, items []opendata.ChecklistItem) []string {
 }
 
 // act takes a workflow action. The workflow decides (opendata.Submission.Apply)
-// on the submission as stored now; the store records the step and its email
-// only if no one moved the submission meanwhile.
+// on the submission as stored now, and what the step causes; the store records
+// the step and enqueues its effects only if no one moved the submission meanwhile.
 func (s *Server) act(w http.ResponseWriter, r *http.Request, v *viewer) {
 	act := opendata.Action(r.PathValue("action"))
 	if !act.Valid() {
@@ -88,34 +77,24 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, v *viewer) {
 	}
 	reason := r.PostFormValue("reason")
 	step, err := sub.Apply(v.Actor, act, reason, facts, s.cfg.Now())
-	if opendata.ErrorCode(err) == opendata.EINVALID {
-		msg := actionError(lang(w, r), act, reason, facts)
+	var refusal *opendata.Refusal
+	if errors.As(err, &refusal) {
 		s.renderFlow(w, r, v, sub, http.StatusUnprocessableEntity, flowEdit{},
-			flowProblems{Action: act, Reason: reason, Error: msg})
+			flowProblems{Action: act, Reason: reason, Error: refusalText(lang(w, r), refusal)})
 		return
 	} else if err != nil {
 		s.refuse(w, r, v, err)
 		return
 	}
-	if err := s.db.ApplyTransition(r.Context(), sub.ID, step, store.NoticesFor(sub.ID, step)...); err != nil {
+	if err := s.db.ApplyTransition(r.Context(), sub.ID, step); err != nil {
 		s.refuse(w, r, v, err)
 		return
 	}
 	http.Redirect(w, r, flowPath(sub.ID)+"?flash="+string(act), http.StatusSeeOther)
 }
 
-// actionError says in lang why Apply refused act as invalid, checking what
-// it checks in the same order: the reason, then the checklist.
-func actionError(lang i18n.Lang, act opendata.Action, reason string, facts opendata.Checklist) string {
-	reason = strings.TrimSpace(reason)
-	switch {
-	case reasonActions[act] && reason == "":
-		return t(lang, "action.error.reason_required")
-	case utf8.RuneCountInString(reason) > opendata.MaxReason:
-		return t(lang, "action.error.reason_too_long", "limit", strconv.Itoa(opendata.MaxReason))
-	}
-	if missing := facts.MissingFor(act); len(missing) > 0 {
-		return t(lang, "action.error.not_ready", "items", strings.Join(itemWords(lang, missing), ", "))
-	}
-	return t(lang, "action.error.reason_control")
+// refusalText says in lang why the workflow refused an action.
+func refusalText(lang i18n.Lang, r *opendata.Refusal) string {
+	return t(lang, "action.error."+string(r.Code), "limit", strconv.Itoa(r.Limit),
+		"items", strings.Join(itemWords(lang, r.Missing), ", "))
 }

@@ -154,7 +154,7 @@ func TestActionPermissions(t *testing.T) {
 	rig := pendingRig(t)
 	page := "/flow/" + subID
 	// The contact who is also an approver of the project may not approve their own submission.
-	rig.grant(t, contact, store.RoleApprover, testProject)
+	rig.grant(t, contact, opendata.RoleApprover, testProject)
 	wantCode(t, rig.contact.get(t, page+"/signed-approval"), http.StatusOK)
 	r := rig.contact.get(t, page)
 	lacks(t, r, `id="action-approve"`, `id="action-reject"`)
@@ -189,7 +189,7 @@ func TestActionConflict(t *testing.T) {
 	rig := pendingRig(t)
 	page := "/flow/" + subID
 	second := "second.approver@example.gc.ca"
-	rig.grant(t, second, store.RoleApprover, testProject)
+	rig.grant(t, second, opendata.RoleApprover, testProject)
 	other := signIn(t, rig.testServer, second)
 	wantCode(t, other.get(t, page+"/signed-approval"), http.StatusOK)
 	r := other.get(t, page)
@@ -269,7 +269,7 @@ func TestFlowFormsNeedTheCSRFToken(t *testing.T) {
 		has(t, r, `id="error-csrf"`)
 	}
 	wantState(t, rig.testServer, subID, opendata.StateInPreparation)
-	if c, _ := rig.db.FileCheck(context.Background(), subID); c.State != store.CheckPassed {
+	if c, _ := rig.db.FileCheck(context.Background(), subID); c.State != opendata.CheckPassed {
 		t.Errorf("file check %s, want passed", c.State)
 	}
 	if sha() != before {

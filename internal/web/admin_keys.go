@@ -8,7 +8,6 @@ import (
 
 	"github.com/opendata-datahub/datahub/internal/auth"
 	"github.com/opendata-datahub/datahub/internal/opendata"
-	"github.com/opendata-datahub/datahub/internal/store"
 )
 
 // maxKeyDays is the longest lifetime a key may be given here: ten years.
@@ -55,9 +54,9 @@ func (s *Server) renderKeys(w http.ResponseWriter, r *http.Request, status int, 
 	s.render(w, r, status, "admin_keys.html", p)
 }
 
-func newKeyRow(k store.APIKey, now time.Time) keyRow {
+func newKeyRow(k opendata.APIKey, now time.Time) keyRow {
 	return keyRow{Prefix: k.Prefix, Project: k.Project, Client: k.Client, Contact: k.Contact,
-		Created: k.CreatedAt, Expires: k.ExpiresAt, LastUsed: k.LastUsedAt, Status: k.Status(now)}
+		Created: k.CreatedAt, Expires: k.ExpiresAt, LastUsed: k.LastUsedAt, Status: string(k.Status(now))}
 }
 
 // createKey mints a key and shows it once, on this response: a redirect
@@ -96,27 +95,16 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request, v *viewer) {
 		at := now.Add(time.Duration(days) * 24 * time.Hour).UTC()
 		expires = &at
 	}
-	secret, err := s.db.Secret(r.Context(), auth.SecretName)
+	key, rec, err := auth.IssueKey(r.Context(), s.db, opendata.KeyRequest{Project: p.Form.Project,
+		Client: p.Form.Client, Contact: p.Form.Contact, ExpiresAt: expires}, now)
 	if err != nil {
-		s.internalError(w, r, err)
+		s.refuse(w, r, v, err)
 		return
 	}
-	for attempt := 0; ; attempt++ {
-		key, rec := auth.NewKey(secret, p.Form.Project, p.Form.Client, p.Form.Contact, expires, now)
-		err := s.db.CreateKey(r.Context(), rec)
-		if opendata.ErrorCode(err) == opendata.ECONFLICT && attempt < 3 {
-			continue // a prefix collision: mint another
-		}
-		if err != nil {
-			s.internalError(w, r, err)
-			return
-		}
-		s.logger.InfoContext(r.Context(), "API key created", "prefix", rec.Prefix, "project", rec.Project,
-			"by", opendata.AdminActorName(v.Actor.Email))
-		// The form starts empty again, so that a second key is not created by mistake.
-		s.renderKeys(w, r, http.StatusOK, &keysPage{Page: p.Page, NewKey: key, New: newKeyRow(*rec, now)})
-		return
-	}
+	s.logger.InfoContext(r.Context(), "API key created", "prefix", rec.Prefix, "project", rec.Project,
+		"by", opendata.AdminActorName(v.Actor.Email))
+	// The form starts empty again, so that a second key is not created by mistake.
+	s.renderKeys(w, r, http.StatusOK, &keysPage{Page: p.Page, NewKey: key, New: newKeyRow(*rec, now)})
 }
 
 // revokeKey revokes a key at once: the store moves the key epoch, so every

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/opendata-datahub/datahub/internal/opendata"
-	"github.com/opendata-datahub/datahub/internal/store"
 )
 
 // roleForm is what the admin typed to grant a role.
@@ -15,7 +14,7 @@ type roleForm struct {
 
 type rolesPage struct {
 	Page
-	Grants  []store.Grant
+	Grants  []opendata.Grant
 	Self    string // the acting admin's address: their admin row has no revoke button
 	Form    roleForm
 	Errors  inputErrors // about the grant form
@@ -24,7 +23,7 @@ type rolesPage struct {
 
 // RoleOptions are the roles the grant form offers, the typed one selected.
 func (p *rolesPage) RoleOptions() []fieldOption {
-	roles := []store.Role{store.RoleApprover, store.RoleAdmin}
+	roles := []opendata.Role{opendata.RoleApprover, opendata.RoleAdmin}
 	opts := make([]fieldOption, len(roles))
 	for i, r := range roles {
 		opts[i] = fieldOption{Value: string(r), Label: t(p.Lang, "admin.roles.role."+string(r)), Selected: p.Form.Role == string(r)}
@@ -33,7 +32,7 @@ func (p *rolesPage) RoleOptions() []fieldOption {
 }
 
 func (s *Server) adminRoles(w http.ResponseWriter, r *http.Request, v *viewer) {
-	s.renderRoles(w, r, v, http.StatusOK, &rolesPage{Page: s.newPage(w, r, v), Form: roleForm{Role: string(store.RoleApprover)}})
+	s.renderRoles(w, r, v, http.StatusOK, &rolesPage{Page: s.newPage(w, r, v), Form: roleForm{Role: string(opendata.RoleApprover)}})
 }
 
 func (s *Server) renderRoles(w http.ResponseWriter, r *http.Request, v *viewer, status int, p *rolesPage) {
@@ -53,7 +52,7 @@ func (s *Server) grantRole(w http.ResponseWriter, r *http.Request, v *viewer) {
 		Role:    r.PostFormValue("role"),
 		Project: strings.TrimSpace(r.PostFormValue("project")),
 	}}
-	role := store.Role(p.Form.Role)
+	role := opendata.Role(p.Form.Role)
 	if !opendata.OneAddress(p.Form.Email) {
 		p.Errors = append(p.Errors, inputError{"email", t(p.Lang, "admin.error.email")})
 	}
@@ -61,7 +60,7 @@ func (s *Server) grantRole(w http.ResponseWriter, r *http.Request, v *viewer) {
 		p.Errors = append(p.Errors, inputError{"role", t(p.Lang, "admin.roles.error.role")})
 	}
 	switch {
-	case role == store.RoleAdmin && p.Form.Project != "":
+	case role == opendata.RoleAdmin && p.Form.Project != "":
 		p.Errors = append(p.Errors, inputError{"project", t(p.Lang, "admin.roles.error.admin_project")})
 	case p.Form.Project != "" && !opendata.ValidProject(p.Form.Project):
 		p.Errors = append(p.Errors, inputError{"project", t(p.Lang, "admin.error.project")})
@@ -70,7 +69,7 @@ func (s *Server) grantRole(w http.ResponseWriter, r *http.Request, v *viewer) {
 		s.renderRoles(w, r, v, http.StatusUnprocessableEntity, p)
 		return
 	}
-	added, err := s.db.AddGrant(r.Context(), store.Grant{Email: p.Form.Email, Role: role, Project: p.Form.Project,
+	added, err := s.db.AddGrant(r.Context(), opendata.Grant{Email: p.Form.Email, Role: role, Project: p.Form.Project,
 		GrantedAt: s.cfg.Now(), GrantedBy: opendata.AdminActorName(v.Actor.Email)})
 	if err != nil {
 		s.internalError(w, r, err)
@@ -88,9 +87,9 @@ func (s *Server) grantRole(w http.ResponseWriter, r *http.Request, v *viewer) {
 // revokeRole takes a role away. An admin may not take away their own admin
 // role, so that no one leaves the installation without an admin by accident.
 func (s *Server) revokeRole(w http.ResponseWriter, r *http.Request, v *viewer) {
-	email, role, project := r.PostFormValue("email"), store.Role(r.PostFormValue("role")), r.PostFormValue("project")
-	if role == store.RoleAdmin && opendata.NormEmail(email) == opendata.NormEmail(v.Actor.Email) {
-		p := &rolesPage{Page: s.newPage(w, r, v), Form: roleForm{Role: string(store.RoleApprover)}}
+	email, role, project := r.PostFormValue("email"), opendata.Role(r.PostFormValue("role")), r.PostFormValue("project")
+	if role == opendata.RoleAdmin && opendata.NormEmail(email) == opendata.NormEmail(v.Actor.Email) {
+		p := &rolesPage{Page: s.newPage(w, r, v), Form: roleForm{Role: string(opendata.RoleApprover)}}
 		p.Refusal = t(p.Lang, "admin.roles.error.self")
 		s.renderRoles(w, r, v, http.StatusUnprocessableEntity, p)
 		return

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/opendata-datahub/datahub/internal/opendata"
 	"github.com/opendata-datahub/datahub/internal/store"
 )
 
@@ -23,7 +24,7 @@ func TestAdminGrantsAndRevokesRoles(t *testing.T) {
 		t.Errorf("bob is %+v, want approver of CFS only", a)
 	}
 	grants, _ := rig.db.Grants(ctx)
-	var bob *store.Grant
+	var bob *opendata.Grant
 	for i := range grants {
 		if grants[i].Email == "bob@example.gc.ca" {
 			bob = &grants[i]
@@ -116,7 +117,7 @@ func TestAdminRolesEscapeAddresses(t *testing.T) {
 	admin := rig.as(t, "admin@example.gc.ca", adminRole)
 	// An address may legally hold characters that matter in HTML.
 	const odd = `"o'<b>"@example.gc.ca`
-	if _, err := rig.db.AddGrant(context.Background(), store.Grant{Email: odd, Role: store.RoleApprover, GrantedBy: `cli<i>`}); err != nil {
+	if _, err := rig.db.AddGrant(context.Background(), opendata.Grant{Email: odd, Role: opendata.RoleApprover, GrantedBy: `cli<i>`}); err != nil {
 		t.Fatal(err)
 	}
 	r := admin.get(t, "/admin/roles")

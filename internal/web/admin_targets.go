@@ -2,17 +2,10 @@ package web
 
 import (
 	"net/http"
-	"net/url"
-	"regexp"
 	"strings"
 
 	"github.com/opendata-datahub/datahub/internal/opendata"
-	"github.com/opendata-datahub/datahub/internal/store"
 )
-
-// organizationPattern is a CKAN organization's name or id, as CKAN accepts
-// them for owner_org: 2 to 100 lower-case letters, digits, - and _.
-var organizationPattern = regexp.MustCompile(`^[a-z0-9_-]{2,100}$`)
 
 // targetForm is what the admin typed to save a publishing target.
 type targetForm struct {
@@ -21,7 +14,7 @@ type targetForm struct {
 
 type targetsPage struct {
 	Page
-	Targets []store.PublishingTarget
+	Targets []opendata.PublishingTarget
 	Form    targetForm
 	Errors  inputErrors
 }
@@ -47,29 +40,17 @@ func (s *Server) saveTarget(w http.ResponseWriter, r *http.Request, v *viewer) {
 		RegistryURL:  strings.TrimSpace(r.PostFormValue("registry_url")),
 		Organization: strings.TrimSpace(r.PostFormValue("organization")),
 	}}
-	if !opendata.ValidProject(p.Form.Project) {
-		p.Errors = append(p.Errors, inputError{"project", t(p.Lang, "admin.error.project")})
-	}
-	if !registryURL(p.Form.RegistryURL) {
-		p.Errors = append(p.Errors, inputError{"registry_url", t(p.Lang, "admin.targets.error.url")})
-	}
-	if !organizationPattern.MatchString(p.Form.Organization) {
-		p.Errors = append(p.Errors, inputError{"organization", t(p.Lang, "admin.targets.error.organization")})
+	target := opendata.PublishingTarget{Project: p.Form.Project, RegistryURL: p.Form.RegistryURL,
+		Organization: p.Form.Organization, UpdatedBy: opendata.AdminActorName(v.Actor.Email), UpdatedAt: s.cfg.Now()}
+	target.Normalize()
+	for _, e := range target.Validate() {
+		p.Errors = append(p.Errors, inputError{e.Field, t(p.Lang, targetErrors[e.Field])})
 	}
 	if len(p.Errors) > 0 {
 		s.renderTargets(w, r, http.StatusUnprocessableEntity, p)
 		return
 	}
-	err := s.db.SavePublishingTarget(r.Context(), store.PublishingTarget{Project: p.Form.Project,
-		RegistryURL: p.Form.RegistryURL, Organization: p.Form.Organization,
-		UpdatedBy: opendata.AdminActorName(v.Actor.Email), UpdatedAt: s.cfg.Now()})
-	switch {
-	case opendata.ErrorCode(err) == opendata.EINVALID:
-		// The checks above mirror the store's; should they ever drift, say what it said.
-		p.Errors = append(p.Errors, inputError{"", opendata.ErrorMessage(err)})
-		s.renderTargets(w, r, http.StatusUnprocessableEntity, p)
-		return
-	case err != nil:
+	if err := s.db.SavePublishingTarget(r.Context(), target, nil); err != nil {
 		s.internalError(w, r, err)
 		return
 	}
@@ -78,12 +59,10 @@ func (s *Server) saveTarget(w http.ResponseWriter, r *http.Request, v *viewer) {
 	seeOther(w, r, "/admin/targets", "target_saved")
 }
 
-// registryURL reports whether u is a registry's base URL as the store keeps
-// it: absolute http(s), without credentials, query or fragment.
-func registryURL(u string) bool {
-	p, err := url.Parse(u)
-	return err == nil && (p.Scheme == "http" || p.Scheme == "https") && p.Host != "" && p.User == nil &&
-		p.RawQuery == "" && p.Fragment == "" && !strings.HasSuffix(u, "?") && !strings.HasSuffix(u, "#") && len(u) <= 500
+// targetErrors are the messages of opendata.PublishingTarget.Validate's fields.
+var targetErrors = map[string]string{
+	"project": "admin.error.project", "registry_url": "admin.targets.error.url",
+	"organization": "admin.targets.error.organization",
 }
 
 func (s *Server) deleteTarget(w http.ResponseWriter, r *http.Request, v *viewer) {

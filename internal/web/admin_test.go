@@ -45,7 +45,7 @@ type person struct {
 }
 
 // as signs a new browser in as email, granting it roles first.
-func (rig *uiRig) as(t *testing.T, email string, roles ...store.Grant) *person {
+func (rig *uiRig) as(t *testing.T, email string, roles ...opendata.Grant) *person {
 	t.Helper()
 	for _, g := range roles {
 		rig.grant(t, email, g.Role, g.Project)
@@ -61,12 +61,12 @@ func (rig *uiRig) anonymous() *person {
 }
 
 var (
-	adminRole    = store.Grant{Role: store.RoleAdmin}
-	globalApprov = store.Grant{Role: store.RoleApprover}
+	adminRole    = opendata.Grant{Role: opendata.RoleAdmin}
+	globalApprov = opendata.Grant{Role: opendata.RoleApprover}
 )
 
-func approverOf(project string) store.Grant {
-	return store.Grant{Role: store.RoleApprover, Project: project}
+func approverOf(project string) opendata.Grant {
+	return opendata.Grant{Role: opendata.RoleApprover, Project: project}
 }
 
 func (p *person) get(t *testing.T, path string) response {
@@ -105,9 +105,9 @@ var adminRoutes = []struct {
 
 // snapshot is everything the admin pages change, to prove a refused request changed nothing.
 type snapshot struct {
-	keys    []store.APIKey
-	grants  []store.Grant
-	targets []store.PublishingTarget
+	keys    []opendata.APIKey
+	grants  []opendata.Grant
+	targets []opendata.PublishingTarget
 }
 
 func (rig *uiRig) snapshot(t *testing.T) snapshot {
@@ -154,14 +154,14 @@ func (a snapshot) same(b snapshot) bool {
 func seedAdminData(t *testing.T, rig *uiRig) {
 	t.Helper()
 	ctx := context.Background()
-	if _, err := rig.db.AddGrant(ctx, store.Grant{Email: "boss@example.gc.ca", Role: store.RoleAdmin, GrantedBy: "cli"}); err != nil {
+	if _, err := rig.db.AddGrant(ctx, opendata.Grant{Email: "boss@example.gc.ca", Role: opendata.RoleAdmin, GrantedBy: "cli"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := rig.db.CreateKey(ctx, &store.APIKey{Prefix: "dh_aaaaaaaa", Hash: make([]byte, 32), Project: "CFS",
+	if err := rig.db.CreateKey(ctx, &opendata.APIKey{Prefix: "dh_aaaaaaaa", Hash: make([]byte, 32), Project: "CFS",
 		Client: "Old", Contact: "ops@example.gc.ca", CreatedAt: rig.now}); err != nil {
 		t.Fatal(err)
 	}
-	if err := rig.db.SavePublishingTarget(ctx, store.PublishingTarget{Project: "NRC",
+	if err := rig.db.SavePublishingTarget(ctx, opendata.PublishingTarget{Project: "NRC",
 		RegistryURL: "https://registry.example/data", Organization: "nrc-cnrc", UpdatedBy: "cli"}); err != nil {
 		t.Fatal(err)
 	}

@@ -276,7 +276,7 @@ func (s *Server) saveApprovalForm(w http.ResponseWriter, r *http.Request, v *vie
 // approvalFormPDF sends the approval form, filled in, as a PDF to print and
 // sign, to those who may read the signed one: the contact, admins, approvers.
 func (s *Server) approvalFormPDF(w http.ResponseWriter, r *http.Request, v *viewer) {
-	sub, ok := s.loadApprovalPapers(w, r, v)
+	sub, ok := s.loadSubmission(w, r, v)
 	if !ok {
 		return
 	}

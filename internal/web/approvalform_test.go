@@ -295,7 +295,7 @@ func TestApprovalFormRefusals(t *testing.T) {
 	addDraft(t, srv, pending, other, opendata.StatePendingApproval)
 	pairs := approvalPairs(completeApprovalForm())
 	wantCode(t, signIn(t, srv, edStranger).post(t, "/flow/"+draft+"/approval-form", pairs...), http.StatusForbidden)
-	wantCode(t, signInAs(t, srv, edApprover, store.RoleApprover).post(t, "/flow/"+draft+"/approval-form", pairs...),
+	wantCode(t, signInAs(t, srv, edApprover, opendata.RoleApprover).post(t, "/flow/"+draft+"/approval-form", pairs...),
 		http.StatusForbidden)
 	wantCode(t, signIn(t, srv, edContact).postRaw(t, "/flow/"+draft+"/approval-form", pairs...), http.StatusForbidden)
 	wantCode(t, signIn(t, srv, edContact).post(t, "/flow/"+pending+"/approval-form", pairs...), http.StatusConflict)
@@ -348,8 +348,8 @@ func TestApprovalFormPDF(t *testing.T) {
 	seeOther(t, jane.post(t, "/flow/"+id+"/approval-form", approvalPairs(completeApprovalForm())...),
 		"/flow/"+id+"?flash=approval_form_saved")
 	check(jane.get(t, path), completeApprovalForm())
-	check(signInAs(t, srv, edApprover, store.RoleApprover).get(t, path), completeApprovalForm())
-	check(signInAs(t, srv, "boss@example.gc.ca", store.RoleAdmin).get(t, path), completeApprovalForm())
+	check(signInAs(t, srv, edApprover, opendata.RoleApprover).get(t, path), completeApprovalForm())
+	check(signInAs(t, srv, "boss@example.gc.ca", opendata.RoleAdmin).get(t, path), completeApprovalForm())
 
 	r := signIn(t, srv, edStranger).get(t, path)
 	wantCode(t, r, http.StatusForbidden)
@@ -373,7 +373,7 @@ func TestApprovalFormEscapesStoredXSS(t *testing.T) {
 	if err := srv.db.SaveApprovalForm(context.Background(), id, f, "user:"+edContact); err != nil {
 		t.Fatal(err)
 	}
-	for _, who := range []*visitor{signIn(t, srv, edContact), signInAs(t, srv, edApprover, store.RoleApprover)} {
+	for _, who := range []*visitor{signIn(t, srv, edContact), signInAs(t, srv, edApprover, opendata.RoleApprover)} {
 		r := who.get(t, "/flow/"+id)
 		wantCode(t, r, http.StatusOK)
 		lacks(t, r, "<script>alert(1)</script>", `"><script`)

@@ -33,10 +33,10 @@ func newEditorServer(t *testing.T) *testServer {
 }
 
 // signInAs grants email a role for testProject (every project for an admin), then signs it in.
-func signInAs(t *testing.T, srv *testServer, email string, role store.Role) *visitor {
+func signInAs(t *testing.T, srv *testServer, email string, role opendata.Role) *visitor {
 	t.Helper()
 	project := testProject
-	if role == store.RoleAdmin {
+	if role == opendata.RoleAdmin {
 		project = ""
 	}
 	srv.grant(t, email, role, project)
@@ -227,7 +227,7 @@ func TestMetadataNewFileURLChecksTheFileAgain(t *testing.T) {
 	srv := newEditorServer(t)
 	const id = "6f1c2a4e-1b0e-4f7a-9c55-0d6c1e2b3a44"
 	addDraft(t, srv, id, edFields(), opendata.StateInPreparation)
-	checkState := func() store.CheckState {
+	checkState := func() opendata.CheckState {
 		t.Helper()
 		c, err := srv.db.FileCheck(context.Background(), id)
 		if err != nil {
@@ -241,12 +241,12 @@ func TestMetadataNewFileURLChecksTheFileAgain(t *testing.T) {
 	f := edFields()
 	f.TitleEN = "Same file, new title"
 	seeOther(t, jane.post(t, "/flow/"+id+"/metadata", metadataPairs(f)...), "/flow/"+id+"?flash=metadata_saved")
-	if s := checkState(); s != store.CheckPassed {
+	if s := checkState(); s != opendata.CheckPassed {
 		t.Errorf("the same file_url left the check %s, want it passed still", s)
 	}
 	f.FileURL = "https://example.gc.ca/forest-v2.csv"
 	seeOther(t, jane.post(t, "/flow/"+id+"/metadata", metadataPairs(f)...), "/flow/"+id+"?flash=metadata_saved")
-	if s := checkState(); s != store.CheckPending {
+	if s := checkState(); s != opendata.CheckPending {
 		t.Errorf("a new file_url left the check %s, want it pending", s)
 	}
 	if got := storedFields(t, srv.db, id).FileURL; got != f.FileURL {
@@ -276,7 +276,7 @@ func TestMetadataEditRefusals(t *testing.T) {
 		raw    bool // send without the CSRF token
 	}{
 		{"stranger", signIn(t, srv, edStranger), draft, http.StatusForbidden, false},
-		{"approver", signInAs(t, srv, edApprover, store.RoleApprover), draft, http.StatusForbidden, false},
+		{"approver", signInAs(t, srv, edApprover, opendata.RoleApprover), draft, http.StatusForbidden, false},
 		{"not with the contact", signIn(t, srv, edContact), pending, http.StatusConflict, false},
 		{"no CSRF token", signIn(t, srv, edContact), draft, http.StatusForbidden, true},
 		{"unknown submission", signIn(t, srv, edContact), "6f1c2a4e-1b0e-4f7a-9c55-0d6c1e2b3a99", http.StatusNotFound, false},
@@ -306,7 +306,7 @@ func TestMetadataAdminMayEdit(t *testing.T) {
 	addDraft(t, srv, id, edFields(), opendata.StateChangesRequested)
 	f := edFields()
 	f.TitleFR = "Inventaire des forêts"
-	boss := signInAs(t, srv, "boss@example.gc.ca", store.RoleAdmin)
+	boss := signInAs(t, srv, "boss@example.gc.ca", opendata.RoleAdmin)
 	seeOther(t, boss.post(t, "/flow/"+id+"/metadata", metadataPairs(f)...), "/flow/"+id+"?flash=metadata_saved")
 	if got := storedFields(t, srv.db, id).TitleFR; got != f.TitleFR {
 		t.Errorf("title_translated_fr %q, want %q", got, f.TitleFR)
@@ -317,7 +317,7 @@ func TestMetadataReadOnlyForApprovers(t *testing.T) {
 	srv := newEditorServer(t)
 	const id = "6f1c2a4e-1b0e-4f7a-9c55-0d6c1e2b3a48"
 	addDraft(t, srv, id, edFields(), opendata.StatePendingApproval)
-	r := signInAs(t, srv, edApprover, store.RoleApprover).get(t, "/flow/"+id)
+	r := signInAs(t, srv, edApprover, opendata.RoleApprover).get(t, "/flow/"+id)
 	wantCode(t, r, http.StatusOK)
 	has(t, r, "<dt>Subject</dt><dd>Nature and Environment</dd>", "<dt>Keywords (English)</dt><dd lang=\"en\">forests, trees</dd>")
 	lacks(t, r, `id="save-metadata"`, `name="title_translated_en"`, `id="save-approval-form"`)
@@ -333,7 +333,7 @@ func TestMetadataEscapesStoredXSS(t *testing.T) {
 	f.KeywordsEN = []string{attack}
 	addDraft(t, srv, id, f, opendata.StateInPreparation)
 
-	for _, who := range []*visitor{signIn(t, srv, edContact), signInAs(t, srv, edApprover, store.RoleApprover)} {
+	for _, who := range []*visitor{signIn(t, srv, edContact), signInAs(t, srv, edApprover, opendata.RoleApprover)} {
 		r := who.get(t, "/flow/"+id)
 		wantCode(t, r, http.StatusOK)
 		lacks(t, r, "<script>alert(1)</script>", `"><script`)

@@ -68,16 +68,11 @@ func (s *Server) flow(w http.ResponseWriter, r *http.Request, v *viewer) {
 		s.render(w, r, http.StatusOK, "flow.html", &p)
 		return
 	}
-	if !canView(v.Actor, sub) {
+	if !sub.CanView(v.Actor) {
 		s.fail(w, r, v, http.StatusForbidden, "error.forbidden")
 		return
 	}
 	s.showFlow(w, r, v, sub, http.StatusOK, flowEdit{})
-}
-
-// canView reports whether a may see the submission page.
-func canView(a opendata.Actor, sub *opendata.Submission) bool {
-	return a.IsContact(sub) || a.Approves(sub.Project) || a.IsAdmin()
 }
 
 func flowPath(id string) string { return "/flow/" + url.PathEscape(id) }
@@ -95,7 +90,7 @@ func (s *Server) loadSubmission(w http.ResponseWriter, r *http.Request, v *viewe
 	case err != nil:
 		s.refuse(w, r, v, err)
 		return nil, false
-	case !canView(v.Actor, sub):
+	case !sub.CanView(v.Actor):
 		s.fail(w, r, v, http.StatusForbidden, "error.forbidden")
 		return nil, false
 	}
@@ -152,7 +147,7 @@ func titleIn(lang i18n.Lang, f opendata.Fields) string {
 type flowFacts struct {
 	list      opendata.Checklist
 	metaErrs  int                   // problems with the metadata
-	check     *store.FileCheck      // nil when no check was requested
+	check     *opendata.FileCheck   // nil when no check was requested
 	form      opendata.ApprovalForm // as saved; empty unless formSaved
 	formSaved bool
 	signed    *store.SignedApproval // nil when none is attached
@@ -177,7 +172,7 @@ func (s *Server) facts(ctx context.Context, sub *opendata.Submission, v *viewer)
 	} else if err != nil {
 		return nil, err
 	}
-	f.list.FileCheckPassed = f.check != nil && f.check.State == store.CheckPassed
+	f.list.FileCheckPassed = f.check.Passed()
 	if f.form, f.formSaved, err = s.db.ApprovalForm(ctx, sub.ID); err != nil {
 		return nil, err
 	}
@@ -242,7 +237,7 @@ type fileCheckView struct {
 	Action    string // where that form posts
 }
 
-func newFileCheckView(lang i18n.Lang, id string, c *store.FileCheck, editable bool) fileCheckView {
+func newFileCheckView(lang i18n.Lang, id string, c *opendata.FileCheck, editable bool) fileCheckView {
 	v := fileCheckView{Recheck: editable, Action: flowPath(id) + "/check"}
 	if c == nil {
 		return v
@@ -290,7 +285,7 @@ func (s *Server) recheck(w http.ResponseWriter, r *http.Request, v *viewer) {
 		s.refuse(w, r, v, err)
 		return
 	}
-	_, enqueued, err := s.db.RequestFileCheck(r.Context(), sub.ID, nil)
+	_, enqueued, err := s.db.RequestFileCheck(r.Context(), sub.ID)
 	if err != nil {
 		s.refuse(w, r, v, err)
 		return

@@ -36,9 +36,9 @@ func newFlowRig(t *testing.T) *flowRig {
 	t.Helper()
 	srv := newTestServer(t)
 	srv.submission(t, subID, fields())
-	srv.grant(t, approver, store.RoleApprover, testProject)
-	srv.grant(t, otherAppr, store.RoleApprover, "another")
-	srv.grant(t, admin, store.RoleAdmin, "")
+	srv.grant(t, approver, opendata.RoleApprover, testProject)
+	srv.grant(t, otherAppr, opendata.RoleApprover, "another")
+	srv.grant(t, admin, opendata.RoleAdmin, "")
 	return &flowRig{testServer: srv, contact: signIn(t, srv, contact), approver: signIn(t, srv, approver),
 		admin: signIn(t, srv, admin), stranger: signIn(t, srv, stranger)}
 }
@@ -86,7 +86,7 @@ func TestFlowWhoMaySee(t *testing.T) {
 		{"contact, address in capitals", signIn(t, rig.testServer, strings.ToUpper(contact)), http.StatusOK},
 		{"approver of the project", rig.approver, http.StatusOK},
 		{"approver of every project", func() *visitor {
-			rig.grant(t, "global@example.gc.ca", store.RoleApprover, "")
+			rig.grant(t, "global@example.gc.ca", opendata.RoleApprover, "")
 			return signIn(t, rig.testServer, "global@example.gc.ca")
 		}(), http.StatusOK},
 		{"admin", rig.admin, http.StatusOK},
@@ -264,7 +264,7 @@ func TestFlowFileCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := time.Date(2025, 2, 3, 16, 0, 0, 0, time.UTC)
-	c.State, c.CheckedAt, c.HTTPStatus, c.Size = store.CheckFailed, &at, 404, 0
+	c.State, c.CheckedAt, c.HTTPStatus, c.Size = opendata.CheckFailed, &at, 404, 0
 	c.Reason = "the server answered 404 Not Found: check that the file URL is right"
 	if _, err := rig.db.SaveFileCheck(ctx, c); err != nil {
 		t.Fatal(err)
@@ -287,7 +287,7 @@ func TestFlowFileCheck(t *testing.T) {
 	}
 	before := len(jobIDs(t, rig.testServer, subID))
 	seeOther(t, rig.contact.post(t, page+"/check"), page+"?flash=check_requested")
-	if c, _ := rig.db.FileCheck(ctx, subID); c.State != store.CheckPending {
+	if c, _ := rig.db.FileCheck(ctx, subID); c.State != opendata.CheckPending {
 		t.Errorf("state %s after a re-check, want pending", c.State)
 	}
 	if after := len(jobIDs(t, rig.testServer, subID)); after != before+1 {
@@ -310,7 +310,7 @@ func TestFlowFileCheck(t *testing.T) {
 	}
 	wantCode(t, rig.approver.post(t, page+"/check"), http.StatusForbidden)
 	wantCode(t, rig.stranger.post(t, page+"/check"), http.StatusForbidden)
-	if c, _ := rig.db.FileCheck(ctx, subID); c.State != store.CheckPassed {
+	if c, _ := rig.db.FileCheck(ctx, subID); c.State != opendata.CheckPassed {
 		t.Errorf("state %s after refused re-checks", c.State)
 	}
 }
@@ -409,7 +409,7 @@ func TestFlowEscapesStoredXSS(t *testing.T) {
 	rig.submission(t, id, f)
 	c, _ := rig.db.FileCheck(ctx, id)
 	at := time.Now()
-	c.State, c.CheckedAt, c.Reason, c.ContentType, c.Format = store.CheckFailed, &at, payload, payload, payload
+	c.State, c.CheckedAt, c.Reason, c.ContentType, c.Format = opendata.CheckFailed, &at, payload, payload, payload
 	if _, err := rig.db.SaveFileCheck(ctx, c); err != nil {
 		t.Fatal(err)
 	}
@@ -431,7 +431,7 @@ func TestFlowEscapesStoredXSS(t *testing.T) {
 		To: opendata.StateChangesRequested, Actor: "admin:" + payload, Reason: payload, At: at}); err != nil {
 		t.Fatal(err)
 	}
-	rig.grant(t, payload, store.RoleAdmin, "") // an address that was never checked, to see it in the menu
+	rig.grant(t, payload, opendata.RoleAdmin, "") // an address that was never checked, to see it in the menu
 	for _, who := range []*visitor{rig.admin, signIn(t, rig.testServer, payload)} {
 		for _, q := range []string{"?lang=en", "?lang=fr"} {
 			r := who.get(t, "/flow/"+id+q)

@@ -9,7 +9,7 @@ package web_test
 //	r = jane.post(t, "/flow/"+id+"/check")         // a form with the session's CSRF token (pairs: name, value)
 //	r = jane.postRaw(t, path, "csrf", "wrong")     // a form exactly as given
 //	r = jane.upload(t, path, "signed.pdf", data)   // the signed approval form, multipart, as a browser sends it
-//	srv.grant(t, email, store.RoleApprover, testProject)
+//	srv.grant(t, email, opendata.RoleApprover, testProject)
 //	srv.makeReady(t, id)                           // the four checklist items hold (or one at a time, below)
 //	srv.notices(t, id)                             // the notice jobs enqueued for the submission
 //
@@ -244,9 +244,9 @@ func (v *visitor) uploadWith(t *testing.T, path, csrf, name string, data []byte)
 }
 
 // grant gives email a role (project "" for every project).
-func (srv *testServer) grant(t *testing.T, email string, role store.Role, project string) {
+func (srv *testServer) grant(t *testing.T, email string, role opendata.Role, project string) {
 	t.Helper()
-	if _, err := srv.db.AddGrant(context.Background(), store.Grant{Email: email, Role: role, Project: project,
+	if _, err := srv.db.AddGrant(context.Background(), opendata.Grant{Email: email, Role: role, Project: project,
 		GrantedAt: time.Now(), GrantedBy: "cli"}); err != nil {
 		t.Fatal(err)
 	}
@@ -282,7 +282,7 @@ func (srv *testServer) passFileCheck(t *testing.T, id string) {
 		t.Fatal(err)
 	}
 	at := time.Now()
-	c.State, c.CheckedAt, c.Attempts, c.HTTPStatus = store.CheckPassed, &at, 1, 200
+	c.State, c.CheckedAt, c.Attempts, c.HTTPStatus = opendata.CheckPassed, &at, 1, 200
 	c.Size, c.ContentType, c.Format, c.SHA256 = 2048, "text/csv", "CSV", strings.Repeat("ab", 32)
 	if saved, err := srv.db.SaveFileCheck(ctx, c); err != nil || !saved {
 		t.Fatalf("save file check: %v, %v", saved, err)

@@ -48,29 +48,18 @@ func (s *Server) newSignedView(lang i18n.Lang, sub *opendata.Submission, v *view
 	if a := f.signed; a != nil {
 		sv.Present, sv.FileName, sv.Size, sv.Pages = true, a.FileName, byteSize(lang, a.Size), a.Pages
 		sv.UploadedAt, sv.UploadedBy, sv.Open = a.UploadedAt, actorName(lang, a.UploadedBy), sv.Action
-		approver := v.Actor.Approves(sub.Project) && !v.Actor.IsContact(sub)
+		approver := sub.CanReview(v.Actor)
 		sv.Opened = approver && f.list.SignedApprovalOpened
 		sv.MustOpen = approver && !sv.Opened && sub.State == opendata.StatePendingApproval
 	}
 	return sv
 }
 
-// loadApprovalPapers is loadSubmission for the approval form's PDF and the
-// signed approval: only those who may read the signed one pass.
-func (s *Server) loadApprovalPapers(w http.ResponseWriter, r *http.Request, v *viewer) (*opendata.Submission, bool) {
-	sub, ok := s.loadSubmission(w, r, v)
-	if ok && !sub.CanReadSignedApproval(v.Actor) {
-		s.fail(w, r, v, http.StatusForbidden, "error.forbidden")
-		return nil, false
-	}
-	return sub, ok
-}
-
 // openSigned serves the signed approval PDF to those who may read it. When
 // an approver of the project opens it, that is recorded: Approve needs it.
 // The PDF is the contact's file, so it is served sandboxed and never sniffed.
 func (s *Server) openSigned(w http.ResponseWriter, r *http.Request, v *viewer) {
-	sub, ok := s.loadApprovalPapers(w, r, v)
+	sub, ok := s.loadSubmission(w, r, v)
 	if !ok {
 		return
 	}

@@ -1,0 +1,132 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/opendata-datahub/datahub/internal/opendata"
+)
+
+// Jobs is the job queue as the store sees it: it enqueues background work
+// inside a store transaction, so that a job exists if and only if the change
+// that causes it commits, and reads jobs' states back. internal/jobs
+// implements it; the store does not know the queue.
+type Jobs interface {
+	// Enqueue inserts these jobs inside tx, in one go (one call per group
+	// commit), and returns their ids in the same order.
+	Enqueue(ctx context.Context, tx *sql.Tx, jobs []Job) (jobIDs []int64, err error)
+	// Statuses returns the jobs with these ids that the queue still keeps, newest first.
+	Statuses(ctx context.Context, ids []int64) ([]JobStatus, error)
+}
+
+// Job is one effect of a change (opendata.Effect) for one submission,
+// enqueued with the change. The queue decides how effects become jobs.
+type Job struct {
+	SubmissionID string
+	Effect       opendata.Effect
+}
+
+// JobStatus is a job as the status API and `datahub jobs list` show it.
+type JobStatus struct {
+	ID           int64
+	Kind         string
+	State        string // the queue's: available, scheduled, pending, running, retryable, completed, cancelled, discarded
+	Attempt      int
+	MaxAttempts  int
+	LastError    string // of the latest failed attempt
+	ScheduledAt  time.Time
+	SubmissionID string // for the kinds that concern a submission; a job about several names the first and how many more
+}
+
+// Live says whether the job may still run: it has neither finished nor been given up.
+func (s JobStatus) Live() bool {
+	return !slices.Contains([]string{"completed", "cancelled", "discarded"}, s.State)
+}
+
+// ErrNoQueue is the error of a write that causes background work on a store
+// that has no job queue: the work would be lost, so nothing is written.
+var ErrNoQueue = errors.New("store: no job queue (SetJobs was not called)")
+
+// SetJobs sets the queue that writes enqueue their effects on. Call it once,
+// before the store is used; until then a write that has effects fails with ErrNoQueue.
+func (db *DB) SetJobs(j Jobs) { db.jobs = j }
+
+// JobStatuses returns the jobs with these ids that the queue still keeps, newest first.
+func (db *DB) JobStatuses(ctx context.Context, ids []int64) ([]JobStatus, error) {
+	if db.jobs == nil {
+		return nil, ErrNoQueue
+	}
+	if len(ids) == 0 {
+		return []JobStatus{}, nil
+	}
+	return db.jobs.Statuses(ctx, ids)
+}
+
+// effectRow is what the store keeps beside the job of one kind of effect: a
+// row written with the change (before) and the job's id once known (after).
+type effectRow struct {
+	before func(tx *Tx, submissionID string) error
+	after  func(tx *Tx, j Job, jobID int64) error
+}
+
+// effectRows lists the kinds of effect that keep rows of their own.
+var effectRows = map[opendata.EffectKind]effectRow{
+	opendata.EffectCheckFile: {before: pendFileCheck, after: linkFileCheck},
+}
+
+// queueEffects asks for the effects' jobs, inserted before COMMIT with the
+// transaction's other jobs (enqueueEffects).
+func queueEffects(tx *Tx, submissionID string, effects []opendata.Effect) error {
+	if len(effects) == 0 {
+		return nil
+	}
+	if tx.db.jobs == nil {
+		return ErrNoQueue
+	}
+	for _, e := range effects {
+		if e.Kind == opendata.EffectNotify && !slices.Contains(opendata.Notices, e.Notice) {
+			return fmt.Errorf("queue effects: unknown notice %q", e.Notice)
+		}
+		if row := effectRows[e.Kind]; row.before != nil {
+			if err := row.before(tx, submissionID); err != nil {
+				return err
+			}
+		}
+		tx.jobs = append(tx.jobs, Job{SubmissionID: submissionID, Effect: e})
+	}
+	return nil
+}
+
+// enqueueEffects inserts the jobs that the transaction's writes asked for, in
+// one call for the whole group commit, and links each to its submission.
+// Writers call it after the last write and before COMMIT.
+func (t *Tx) enqueueEffects() error {
+	if len(t.jobs) == 0 {
+		return nil
+	}
+	ids, err := t.db.jobs.Enqueue(t.ctx, t.tx, t.jobs)
+	if err != nil {
+		return fmt.Errorf("enqueue jobs: %w", err)
+	}
+	if len(ids) != len(t.jobs) {
+		return fmt.Errorf("enqueue jobs: %d ids for %d jobs", len(ids), len(t.jobs))
+	}
+	now := micros(t.db.now())
+	for i, j := range t.jobs {
+		if row := effectRows[j.Effect.Kind]; row.after != nil {
+			if err := row.after(t, j, ids[i]); err != nil {
+				return err
+			}
+		}
+		if _, err := t.Exec(`INSERT INTO submission_jobs (submission_id, job_id, kind, created_at) VALUES ($1, $2, $3, $4)`,
+			j.SubmissionID, ids[i], string(j.Effect.Kind), now); err != nil {
+			return err
+		}
+	}
+	t.jobs = t.jobs[:0]
+	return nil
+}
