@@ -9,7 +9,6 @@ import (
 
 	"github.com/opendata-datahub/datahub/internal/auth"
 	"github.com/opendata-datahub/datahub/internal/opendata"
-	"github.com/opendata-datahub/datahub/internal/store"
 )
 
 func TestAuthentication(t *testing.T) {

@@ -67,7 +67,7 @@ func newJobsEnv(t *testing.T, cfg store.Config) (*env, *jobs.Queue) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := api.New(api.Config{PublicURL: "https://datahub.example", Logger: logger, AuthFailuresPerMinute: 1000, Jobs: q},
+	srv, err := api.New(api.Config{PublicURL: "https://datahub.example", Logger: logger, AuthFailuresPerMinute: 1000},
 		db, keys, opendata.MustLoadVocabulary(), prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
@@ -184,16 +184,20 @@ func TestFileCheckInStatus(t *testing.T) {
 	})
 }
 
-// Without a queue (as in unit tests) the check stays pending and the
-// re-check still answers.
-func TestFileCheckWithoutQueue(t *testing.T) {
+// With a queue that runs nothing (as in unit tests) the check stays pending,
+// and a re-check while its job waits enqueues nothing new.
+func TestFileCheckPendingWhileItsJobWaits(t *testing.T) {
 	e := newEnv(t)
 	cfs := e.key("CFS")
 	id := decode(t, e.submit(cfs, validBody(nil)))["datahub_id"].(string)
 	m := decode(t, e.do("GET", "/api/opendata/submissions/"+id, "", "DH-Auth-Key", cfs))
-	if fileCheckState(m) != "pending" || m["jobs"] != nil {
+	if fileCheckState(m) != "pending" {
 		t.Fatalf("status %v", m)
 	}
+	before, _ := e.db.SubmissionJobIDs(context.Background(), id, 10)
 	w := e.do("POST", "/api/opendata/submissions/"+id+"/check", "", "DH-Auth-Key", cfs)
 	wantStatus(t, w, 202)
+	if after, _ := e.db.SubmissionJobIDs(context.Background(), id, 10); len(after) != len(before) {
+		t.Fatalf("jobs %v after a re-check of a waiting check, %v before", after, before)
+	}
 }

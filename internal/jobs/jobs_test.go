@@ -121,11 +121,11 @@ func (e *queueEnv) finished(t *testing.T, id string) *opendata.FileCheck {
 }
 
 // jobOf returns the submission's newest file check job once River has recorded its end.
-func (e *queueEnv) jobOf(t *testing.T, id string) jobs.Status {
+func (e *queueEnv) jobOf(t *testing.T, id string) store.JobStatus {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		st := e.jobsOf(t, id, store.KindFileCheck)
+		st := e.jobsOf(t, id, string(opendata.EffectCheckFile))
 		if len(st) == 0 {
 			t.Fatalf("no file check job for %s", id)
 		}
@@ -137,7 +137,7 @@ func (e *queueEnv) jobOf(t *testing.T, id string) jobs.Status {
 }
 
 // jobsOf returns the submission's jobs of one kind, newest first.
-func (e *queueEnv) jobsOf(t *testing.T, id, kind string) []jobs.Status {
+func (e *queueEnv) jobsOf(t *testing.T, id, kind string) []store.JobStatus {
 	t.Helper()
 	ctx := context.Background()
 	ids, err := e.db.SubmissionJobIDs(ctx, id, 100)
@@ -148,7 +148,7 @@ func (e *queueEnv) jobsOf(t *testing.T, id, kind string) []jobs.Status {
 	if err != nil || len(all) != len(ids) {
 		t.Fatalf("statuses of %v: %v %v", ids, all, err)
 	}
-	var out []jobs.Status
+	var out []store.JobStatus
 	for _, st := range all {
 		if st.Kind == kind {
 			out = append(out, st)
@@ -241,14 +241,14 @@ func TestFileCheckJobs(t *testing.T) {
 		})
 		t.Run("a re-check runs again", func(t *testing.T) {
 			before := len(e.dialer.Addrs())
-			c, enqueued, err := e.db.RequestFileCheck(context.Background(), "csv", nil)
+			c, enqueued, err := e.db.RequestFileCheck(context.Background(), "csv")
 			if err != nil || !enqueued || c.State != opendata.CheckPending {
 				t.Fatalf("request: %+v %v %v", c, enqueued, err)
 			}
 			if c := e.finished(t, "csv"); c.State != opendata.CheckPassed || len(e.dialer.Addrs()) != before+1 {
 				t.Fatalf("re-check %+v, %d dials", c, len(e.dialer.Addrs())-before)
 			}
-			checks := e.jobsOf(t, "csv", store.KindFileCheck)
+			checks := e.jobsOf(t, "csv", string(opendata.EffectCheckFile))
 			if j := e.jobOf(t, "csv"); len(checks) != 2 || j.ID != checks[0].ID || j.State != "completed" {
 				t.Fatalf("jobs %v, newest %+v", checks, j)
 			}
@@ -257,7 +257,7 @@ func TestFileCheckJobs(t *testing.T) {
 			list, err := e.queue.List(context.Background(), []string{"completed"}, 100)
 			n := 0
 			for _, j := range list {
-				if j.Kind == store.KindFileCheck {
+				if j.Kind == string(opendata.EffectCheckFile) {
 					n++
 				}
 			}
@@ -306,7 +306,7 @@ func TestShutdownInterruptsWithoutLosingAnAttempt(t *testing.T) {
 		if err != nil || c.State != opendata.CheckPending || c.Attempts != 0 {
 			t.Fatalf("after the shutdown: %+v %v", c, err)
 		}
-		if st := e.jobsOf(t, "slow", store.KindFileCheck); len(st) != 1 || st[0].State != "available" || st[0].Attempt != 0 {
+		if st := e.jobsOf(t, "slow", string(opendata.EffectCheckFile)); len(st) != 1 || st[0].State != "available" || st[0].Attempt != 0 {
 			t.Fatalf("job after the shutdown: %+v", st)
 		}
 		stall.Store(false)

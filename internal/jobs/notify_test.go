@@ -109,21 +109,32 @@ func (e *queueEnv) noticeSubmission(t *testing.T, id, project, fileURL string) {
 	}
 }
 
-// step moves the submission on and enqueues the notices the transition calls for.
+// noticeOn is the notice of the step that ends in each state (opendata's effects table).
+var noticeOn = map[opendata.State]opendata.Notice{
+	opendata.StatePendingApproval: opendata.NoticeApprovalRequested, opendata.StateChangesRequested: opendata.NoticeChangesRequested,
+	opendata.StateApproved: opendata.NoticeApproved, opendata.StateRejected: opendata.NoticeRejected,
+	opendata.StateWithdrawn: opendata.NoticeWithdrawn, opendata.StatePublished: opendata.NoticePublished,
+	opendata.StatePublishFailed: opendata.NoticePublishFailed,
+}
+
+// step moves the submission on and enqueues the notice the transition calls for.
 func (e *queueEnv) step(t *testing.T, id string, from, to opendata.State, reason string) {
 	t.Helper()
 	tr := opendata.Transition{From: from, To: to, Actor: "user:x@example.gc.ca", Reason: reason, At: time.Now()}
-	if err := e.db.ApplyTransition(context.Background(), id, tr, store.NoticesFor(id, tr)...); err != nil {
+	if n, ok := noticeOn[to]; ok {
+		tr.Effects = []opendata.Effect{{Kind: opendata.EffectNotify, Notice: n, Reason: reason}}
+	}
+	if err := e.db.ApplyTransition(context.Background(), id, tr); err != nil {
 		t.Fatal(err)
 	}
 }
 
 // noticesDone waits until the submission has n notice jobs, all completed, and returns them.
-func (e *queueEnv) noticesDone(t *testing.T, id string, n int) []jobs.Status {
+func (e *queueEnv) noticesDone(t *testing.T, id string, n int) []store.JobStatus {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		list := e.jobsOf(t, id, store.KindNotify)
+		list := e.jobsOf(t, id, string(opendata.EffectNotify))
 		done := 0
 		for _, j := range list {
 			if j.State == "completed" {
@@ -167,7 +178,7 @@ func TestNotices(t *testing.T) {
 		grant(t, e.db, "dfo@example.gc.ca", opendata.RoleApprover, "DFO")
 		grant(t, e.db, "admin@example.gc.ca", opendata.RoleAdmin, "")
 		if err := e.db.SavePublishingTarget(ctx, opendata.PublishingTarget{Project: "CFS",
-			RegistryURL: "http://registry.localhost:5000/", Organization: "nrcan-rncan", UpdatedBy: "x"}); err != nil {
+			RegistryURL: "http://registry.localhost:5000/", Organization: "nrcan-rncan", UpdatedBy: "x"}, nil); err != nil {
 			t.Fatal(err)
 		}
 		srv := csvServer(t)
@@ -308,13 +319,28 @@ func TestNoticesOfOneCommitShareAJob(t *testing.T) {
 			e.noticeSubmission(t, id, "CFS", srv.URL+"/data.csv")
 		}
 		e.mailAt(t, 3) // their own "received" emails
-		// One transaction asks for the same notice about all three.
-		tr := opendata.Transition{From: opendata.StateInPreparation, To: opendata.StateWithdrawn, Actor: "user:x@example.gc.ca", At: time.Now()}
-		var notices []store.Notice
-		for _, id := range []string{"s1", "s2", "s3"} {
-			notices = append(notices, store.Notice{SubmissionID: id, Event: store.NoticeWithdrawn})
+		// One transaction asks for the same notice about all three, as a group
+		// commit of three steps does; the store links each job to its submission.
+		ctx := context.Background()
+		tx, err := e.db.SQL().BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if err := e.db.ApplyTransition(context.Background(), "s1", tr, notices...); err != nil {
+		var batch []store.Job
+		for _, id := range []string{"s1", "s2", "s3"} {
+			batch = append(batch, store.Job{SubmissionID: id, Effect: opendata.Effect{Kind: opendata.EffectNotify, Notice: opendata.NoticeWithdrawn}})
+		}
+		ids, err := e.queue.Enqueue(ctx, tx, batch)
+		if err != nil || ids[0] != ids[1] || ids[1] != ids[2] {
+			t.Fatalf("one job for the three notices: %v %v", ids, err)
+		}
+		for i, j := range batch {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO submission_jobs (submission_id, job_id, kind, created_at) VALUES ($1, $2, 'notify', 0)`,
+				j.SubmissionID, ids[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
 			t.Fatal(err)
 		}
 		e.mailAt(t, 6)

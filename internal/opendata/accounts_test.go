@@ -73,7 +73,8 @@ func TestGrantValidate(t *testing.T) {
 		{Grant{Email: "a@b.gc.ca", Role: RoleAdmin}, true},
 		{Grant{Email: "a@b.gc.ca", Role: RoleAdmin, Project: "CFS"}, false},
 		{Grant{Email: "a@b.gc.ca", Role: "owner"}, false},
-		{Grant{Email: "not an address", Role: RoleApprover}, false},
+		{Grant{Email: " ", Role: RoleApprover}, false},
+		{Grant{Email: "a@b.gc.ca", Role: RoleApprover, Project: "C F S"}, false},
 	} {
 		c.g.Normalize()
 		if err := c.g.Validate(); (err == nil) != c.want {

@@ -33,11 +33,15 @@ func forEachConfig(t *testing.T, test func(t *testing.T, cfg store.Config)) {
 }
 
 // opener returns a function that opens and migrates a handle on cfg's
-// database, closed when the test ends.
+// database, closed when the test ends. Its handles share one fake queue, as
+// replicas share the database's; a test may set its own.
 func opener(tb testing.TB, cfg store.Config) func() *store.DB {
+	jobs := &fakeJobs{}
 	return func() *store.DB {
 		tb.Helper()
-		return storetest.Open(tb, cfg)
+		db := storetest.OpenWithoutQueue(tb, cfg)
+		db.SetJobs(jobs)
+		return db
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/opendata-datahub/datahub/internal/opendata"
 	"github.com/opendata-datahub/datahub/internal/store"
+	"github.com/opendata-datahub/datahub/internal/store/storetest"
 )
 
 // fakeJobs hands out job ids and can fail, to see what the store does with both.
@@ -20,6 +21,7 @@ type fakeJobs struct {
 	calls   int                // Enqueue calls: one per transaction or group commit
 	ids     map[string][]int64 // submission -> file check job ids handed out
 	notices []store.Job        // notify jobs enqueued, in order
+	dead    map[int64]bool     // jobs that can no longer run
 	fail    error
 }
 
@@ -39,17 +41,45 @@ func (f *fakeJobs) Enqueue(_ context.Context, tx *sql.Tx, jobs []store.Job) ([]i
 	out := make([]int64, len(jobs))
 	for i, j := range jobs {
 		f.next++
-		switch j.Kind {
-		case store.KindFileCheck:
+		switch j.Effect.Kind {
+		case opendata.EffectCheckFile:
 			f.ids[j.SubmissionID] = append(f.ids[j.SubmissionID], f.next)
-		case store.KindNotify:
+		case opendata.EffectNotify:
 			f.notices = append(f.notices, j)
 		default:
-			return nil, fmt.Errorf("unknown job kind %q", j.Kind)
+			return nil, fmt.Errorf("unknown effect %q", j.Effect.Kind)
 		}
 		out[i] = f.next
 	}
 	return out, nil
+}
+
+// Statuses says every job it handed out is waiting, but those marked dead, which completed.
+func (f *fakeJobs) Statuses(_ context.Context, ids []int64) ([]store.JobStatus, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []store.JobStatus
+	for _, id := range ids {
+		if id < 1 || id > f.next {
+			continue
+		}
+		st := store.JobStatus{ID: id, State: "available"}
+		if f.dead[id] {
+			st.State = "completed"
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+// kill marks a job as finished without saving a result, as when its replica died.
+func (f *fakeJobs) kill(id int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.dead == nil {
+		f.dead = map[int64]bool{}
+	}
+	f.dead[id] = true
 }
 
 // noticesOf returns the notify jobs enqueued for a submission, in order.
@@ -96,7 +126,7 @@ func TestSubmissionStartsPendingFileCheck(t *testing.T) {
 		if err != nil || len(ids) != 2 || ids[0] != 2 || ids[1] != 1 || jobs.calls != 1 {
 			t.Fatalf("job ids %v, %v after %d calls", ids, err, jobs.calls)
 		}
-		if n := jobs.noticesOf("id-1"); len(n) != 1 || n[0].Event != store.NoticeReceived {
+		if n := jobs.noticesOf("id-1"); len(n) != 1 || n[0].Effect.Notice != opendata.NoticeReceived {
 			t.Fatalf("notices %+v", n)
 		}
 
@@ -120,12 +150,13 @@ func TestFileCheckLifecycle(t *testing.T) {
 	forEachDB(t, func(t *testing.T, open func() *store.DB) {
 		ctx := context.Background()
 		db := open()
-		db.SetJobs(&fakeJobs{})
+		jobs := &fakeJobs{}
+		db.SetJobs(jobs)
 		if err := db.CreateSubmission(ctx, newSubmission("id-1", "CFS", "f1"), nil); err != nil {
 			t.Fatal(err)
 		}
 		// A request while the check is pending enqueues nothing new.
-		c, enqueued, err := db.RequestFileCheck(ctx, "id-1", nil)
+		c, enqueued, err := db.RequestFileCheck(ctx, "id-1")
 		if err != nil || enqueued || c.JobID != 1 {
 			t.Fatalf("request while pending: %+v %v %v", c, enqueued, err)
 		}
@@ -152,15 +183,17 @@ func TestFileCheckLifecycle(t *testing.T) {
 			t.Fatalf("after result: %+v %v", got, err)
 		}
 		// A re-check starts over with a new job.
-		c, enqueued, err = db.RequestFileCheck(ctx, "id-1", nil)
+		c, enqueued, err = db.RequestFileCheck(ctx, "id-1")
 		if err != nil || !enqueued || c.State != opendata.CheckPending || c.JobID != 3 || c.CheckedAt != nil || c.Size != 0 {
 			t.Fatalf("re-check: %+v %v %v", c, enqueued, err)
 		}
-		// A pending check whose job died is replaced only when the caller names that job.
-		if _, enqueued, _ := db.RequestFileCheck(ctx, "id-1", ptr(int64(1))); enqueued {
-			t.Fatal("replaced a pending check naming another job")
+		// A pending check whose job died is replaced; one whose job lives is not.
+		jobs.kill(1)
+		if _, enqueued, _ := db.RequestFileCheck(ctx, "id-1"); enqueued {
+			t.Fatal("replaced a pending check whose job still runs")
 		}
-		if c, enqueued, _ := db.RequestFileCheck(ctx, "id-1", ptr(int64(3))); !enqueued || c.JobID != 4 {
+		jobs.kill(3)
+		if c, enqueued, _ := db.RequestFileCheck(ctx, "id-1"); !enqueued || c.JobID != 4 {
 			t.Fatalf("dead job not replaced: %+v", c)
 		}
 		ids, err := db.SubmissionJobIDs(ctx, "id-1", 2)
@@ -192,7 +225,7 @@ func TestConcurrentFileCheckRequestsEnqueueOnce(t *testing.T) {
 				if i%2 == 1 {
 					h = other
 				}
-				_, enqueued, err := h.RequestFileCheck(ctx, "id-1", nil)
+				_, enqueued, err := h.RequestFileCheck(ctx, "id-1")
 				if err != nil {
 					t.Error(err)
 				}
@@ -212,4 +245,41 @@ func TestConcurrentFileCheckRequestsEnqueueOnce(t *testing.T) {
 	})
 }
 
-func ptr[T any](v T) *T { return &v }
+// A store without a job queue refuses a write that causes background work,
+// rather than storing the change and losing its effects.
+func TestNoQueueRefusesWritesWithEffects(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.OpenWithoutQueue(t, storetest.FreshSQLite(t))
+	if err := db.CreateSubmission(ctx, newSubmission("id-1", "CFS", "f1"), nil); !errors.Is(err, store.ErrNoQueue) {
+		t.Fatalf("create without a queue: %v, want ErrNoQueue", err)
+	}
+	if _, err := db.Submission(ctx, "id-1"); opendata.ErrorCode(err) != opendata.ENOTFOUND {
+		t.Fatalf("the submission was stored without its jobs: %v", err)
+	}
+}
+
+// Projects and addresses are stored in normal form, so any spelling finds them.
+func TestNormalFormsStored(t *testing.T) {
+	forEachDB(t, func(t *testing.T, open func() *store.DB) {
+		ctx := context.Background()
+		db := open()
+		s := newSubmission("id-1", " cfs ", "f1")
+		s.Fields.EmailContact = " Jane.Doe@Example.GC.ca"
+		if err := db.CreateSubmission(ctx, s, nil); err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.Submission(ctx, "id-1")
+		if err != nil || got.Project != "CFS" {
+			t.Fatalf("project stored as %q: %v", got.Project, err)
+		}
+		if list, err := db.SubmissionsByContact(ctx, "JANE.doe@example.gc.ca ", 10); err != nil || len(list) != 1 {
+			t.Fatalf("by contact: %v %v", list, err)
+		}
+		if list, err := db.PendingApproval(ctx, []string{"cfs"}, false, 10); err != nil || len(list) != 0 {
+			t.Fatalf("pending: %v %v", list, err)
+		}
+		if err := db.CreateSubmission(ctx, newSubmission("id-2", "CFS", "f1"), nil); !errors.As(err, new(*store.DuplicateError)) {
+			t.Fatalf("the same file_id under another spelling of the project: %v", err)
+		}
+	})
+}

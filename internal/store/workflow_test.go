@@ -11,11 +11,16 @@ import (
 	"github.com/opendata-datahub/datahub/internal/store"
 )
 
+// notify is the effect of an email about a step.
+func notify(n opendata.Notice, reason string) []opendata.Effect {
+	return []opendata.Effect{{Kind: opendata.EffectNotify, Notice: n, Reason: reason}}
+}
+
 // move applies a transition from one state to another, as the workflow would.
-func move(t *testing.T, db *store.DB, id string, from, to opendata.State, notices ...store.Notice) {
+func move(t *testing.T, db *store.DB, id string, from, to opendata.State, effects ...opendata.Effect) {
 	t.Helper()
-	tr := opendata.Transition{From: from, To: to, Actor: "user:a@example.gc.ca", At: time.Now()}
-	if err := db.ApplyTransition(context.Background(), id, tr, notices...); err != nil {
+	tr := opendata.Transition{From: from, To: to, Actor: "user:a@example.gc.ca", At: time.Now(), Effects: effects}
+	if err := db.ApplyTransition(context.Background(), id, tr); err != nil {
 		t.Fatalf("%s → %s: %v", from, to, err)
 	}
 }
@@ -120,16 +125,17 @@ func TestApplyTransition(t *testing.T) {
 		tr := opendata.Transition{From: opendata.StateInPreparation, To: opendata.StatePendingApproval,
 			Actor: "user:a@example.gc.ca", At: at}
 		calls := jobs.calls
-		if err := db.ApplyTransition(ctx, "id-1", tr, store.NoticesFor("", tr)...); err != nil {
+		tr.Effects = notify(opendata.NoticeApprovalRequested, "")
+		if err := db.ApplyTransition(ctx, "id-1", tr); err != nil {
 			t.Fatal(err)
 		}
 		got, err := db.Submission(ctx, "id-1")
 		if err != nil || got.State != opendata.StatePendingApproval || !got.UpdatedAt.Equal(at) || len(got.History) != 2 ||
-			got.History[1] != tr {
+			got.History[1].To != tr.To || got.History[1].Actor != tr.Actor || !got.History[1].At.Equal(at) {
 			t.Fatalf("after the transition: %+v %v", got, err)
 		}
 		n := jobs.noticesOf("id-1")
-		if len(n) != 2 || n[1].Event != store.NoticeApprovalRequested || jobs.calls != calls+1 {
+		if len(n) != 2 || n[1].Effect.Notice != opendata.NoticeApprovalRequested || jobs.calls != calls+1 {
 			t.Fatalf("notices %+v after %d calls", n, jobs.calls-calls)
 		}
 		ids, _ := db.SubmissionJobIDs(ctx, "id-1", 10)
@@ -138,17 +144,19 @@ func TestApplyTransition(t *testing.T) {
 		}
 
 		// The same transition again finds the state moved on.
-		wantCode(t, "stale", db.ApplyTransition(ctx, "id-1", tr, store.NoticesFor("id-1", tr)...), opendata.ECONFLICT)
+		wantCode(t, "stale", db.ApplyTransition(ctx, "id-1", tr), opendata.ECONFLICT)
 		wantCode(t, "missing", db.ApplyTransition(ctx, "nope", tr), opendata.ENOTFOUND)
 		wantCode(t, "bad state", db.ApplyTransition(ctx, "id-1", opendata.Transition{From: "x", To: "y"}), opendata.EINVALID)
 		// An unknown event is a bug: nothing is written.
 		back := opendata.Transition{From: opendata.StatePendingApproval, To: opendata.StateChangesRequested, Actor: "x", At: at}
-		if err := db.ApplyTransition(ctx, "id-1", back, store.Notice{Event: "bogus"}); err == nil {
+		back.Effects = notify("bogus", "")
+		if err := db.ApplyTransition(ctx, "id-1", back); err == nil {
 			t.Fatal("an unknown notice event was accepted")
 		}
 		// When the notices cannot be enqueued, the transition is not recorded either.
 		jobs.fail = fmt.Errorf("queue down")
-		if err := db.ApplyTransition(ctx, "id-1", back, store.NoticesFor("id-1", back)...); err == nil {
+		back.Effects = notify(opendata.NoticeChangesRequested, "")
+		if err := db.ApplyTransition(ctx, "id-1", back); err == nil {
 			t.Fatal("a transition committed without its notices")
 		}
 		jobs.fail = nil
@@ -181,8 +189,8 @@ func TestConcurrentTransitionsHaveOneWinner(t *testing.T) {
 					h = other
 				}
 				tr := opendata.Transition{From: opendata.StatePendingApproval, To: targets[i%len(targets)],
-					Actor: fmt.Sprint("user:", i), Reason: "r", At: time.Now()}
-				errs[i] = h.ApplyTransition(ctx, "id-1", tr, store.NoticesFor("id-1", tr)...)
+					Actor: fmt.Sprint("user:", i), Reason: "r", At: time.Now(), Effects: notify(opendata.Notices[i%len(opendata.Notices)], "r")}
+				errs[i] = h.ApplyTransition(ctx, "id-1", tr)
 			})
 		}
 		wg.Wait()
@@ -205,8 +213,8 @@ func TestConcurrentTransitionsHaveOneWinner(t *testing.T) {
 			t.Fatalf("winner %d, submission %+v", winner, got)
 		}
 		notices := jobs.noticesOf("id-1") // received, then the winner's
-		if want := store.NoticesFor("id-1", got.History[2]); len(notices) != 2 || notices[1] != (store.Job{Kind: store.KindNotify,
-			SubmissionID: "id-1", Event: want[0].Event, Reason: "r"}) {
+		if len(notices) != 2 || notices[1] != (store.Job{SubmissionID: "id-1",
+			Effect: notify(opendata.Notices[winner%len(opendata.Notices)], "r")[0]}) {
 			t.Fatalf("notices %+v", notices)
 		}
 	})
@@ -307,27 +315,4 @@ func TestGroupCommitEnqueuesOnce(t *testing.T) {
 			}
 		}
 	})
-}
-
-func TestNoticesFor(t *testing.T) {
-	for to, want := range map[opendata.State]string{
-		opendata.StatePendingApproval:  store.NoticeApprovalRequested,
-		opendata.StateChangesRequested: store.NoticeChangesRequested,
-		opendata.StateApproved:         store.NoticeApproved,
-		opendata.StateRejected:         store.NoticeRejected,
-		opendata.StateWithdrawn:        store.NoticeWithdrawn,
-		opendata.StatePublished:        store.NoticePublished,
-		opendata.StatePublishFailed:    store.NoticePublishFailed,
-		opendata.StatePublishing:       "",
-		opendata.StateUnpublished:      "",
-		opendata.StateInPreparation:    "",
-	} {
-		got := store.NoticesFor("id-1", opendata.Transition{To: to, Reason: "why"})
-		switch {
-		case want == "" && len(got) != 0:
-			t.Errorf("%s: %+v, want none", to, got)
-		case want != "" && (len(got) != 1 || got[0] != store.Notice{SubmissionID: "id-1", Event: want, Reason: "why"}):
-			t.Errorf("%s: %+v, want %s", to, got, want)
-		}
-	}
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/opendata-datahub/datahub/internal/opendata"
-	"github.com/opendata-datahub/datahub/internal/store"
 )
 
 // pendingRig is a flow rig whose submission the contact has sent for approval.
@@ -70,7 +69,7 @@ func TestActionApproveNeedsTheSignedApprovalOpened(t *testing.T) {
 	r = rig.approver.get(t, page+"?flash=approve")
 	has(t, r, "The submission is approved.", "<td>Approved</td><td>"+approver+"</td>")
 	n := rig.notices(t, subID)
-	if last := n[len(n)-1]; last.Event != store.NoticeApproved {
+	if last := n[len(n)-1]; last.Event != opendata.NoticeApproved {
 		t.Errorf("last notice %+v, want approved", last)
 	}
 }
@@ -110,7 +109,7 @@ func TestActionRequestChangesNeedsAReason(t *testing.T) {
 	seeOther(t, rig.approver.post(t, page+"/actions/request_changes", "reason", "  "+reason+"\n"), page+"?flash=request_changes")
 	wantState(t, rig.testServer, subID, opendata.StateChangesRequested)
 	n := rig.notices(t, subID)
-	if len(n) != before+1 || n[len(n)-1].Event != store.NoticeChangesRequested || n[len(n)-1].Reason != reason {
+	if len(n) != before+1 || n[len(n)-1].Event != opendata.NoticeChangesRequested || n[len(n)-1].Reason != reason {
 		t.Errorf("notices %+v, want one more: changes_requested with the reason", n)
 	}
 	r := rig.contact.get(t, page+"?lang=en")
@@ -130,7 +129,7 @@ func TestActionReject(t *testing.T) {
 	wantCode(t, rig.approver.post(t, page+"/actions/reject"), http.StatusUnprocessableEntity)
 	seeOther(t, rig.approver.post(t, page+"/actions/reject", "reason", "Personal information in column 3."), page+"?flash=reject")
 	wantState(t, rig.testServer, subID, opendata.StateRejected)
-	if n := rig.notices(t, subID); n[len(n)-1].Event != store.NoticeRejected || n[len(n)-1].Reason != "Personal information in column 3." {
+	if n := rig.notices(t, subID); n[len(n)-1].Event != opendata.NoticeRejected || n[len(n)-1].Reason != "Personal information in column 3." {
 		t.Errorf("notices %+v", n)
 	}
 }
@@ -141,7 +140,7 @@ func TestActionWithdraw(t *testing.T) {
 	page := "/flow/" + subID
 	seeOther(t, rig.contact.post(t, page+"/actions/withdraw", "reason", ""), page+"?flash=withdraw")
 	wantState(t, rig.testServer, subID, opendata.StateWithdrawn)
-	if n := rig.notices(t, subID); n[len(n)-1].Event != store.NoticeWithdrawn {
+	if n := rig.notices(t, subID); n[len(n)-1].Event != opendata.NoticeWithdrawn {
 		t.Errorf("notices %+v", n)
 	}
 	r := rig.contact.post(t, page+"/actions/withdraw")

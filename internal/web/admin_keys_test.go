@@ -94,7 +94,7 @@ func TestAdminKeyWithoutExpiry(t *testing.T) {
 	wantCode(t, r, http.StatusOK)
 	has(t, r, `id="new-key"`, "It does not expire.")
 	keys, _ := rig.db.Keys(context.Background())
-	if len(keys) != 1 || keys[0].ExpiresAt != nil || keys[0].Project != "nrc_2" {
+	if len(keys) != 1 || keys[0].ExpiresAt != nil || keys[0].Project != "NRC_2" {
 		t.Errorf("stored %+v", keys)
 	}
 }

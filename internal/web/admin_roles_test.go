@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/opendata-datahub/datahub/internal/opendata"
-	"github.com/opendata-datahub/datahub/internal/store"
 )
 
 func TestAdminGrantsAndRevokesRoles(t *testing.T) {

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/opendata-datahub/datahub/internal/opendata"
-	"github.com/opendata-datahub/datahub/internal/store"
 	"github.com/opendata-datahub/datahub/internal/web"
 )
 
@@ -162,7 +161,7 @@ func seedAdminData(t *testing.T, rig *uiRig) {
 		t.Fatal(err)
 	}
 	if err := rig.db.SavePublishingTarget(ctx, opendata.PublishingTarget{Project: "NRC",
-		RegistryURL: "https://registry.example/data", Organization: "nrc-cnrc", UpdatedBy: "cli"}); err != nil {
+		RegistryURL: "https://registry.example/data", Organization: "nrc-cnrc", UpdatedBy: "cli"}, nil); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -107,7 +107,7 @@ func TestFlowWhoMaySee(t *testing.T) {
 				section(t, r.body, id)
 			}
 			has(t, r, "<title>Dataset submission — Forest inventory — ", "Forest inventory", "forest.csv",
-				"<code>file-42</code>", "forestry", contact, `<span class="state" id="state">In preparation</span>`)
+				"<code>file-42</code>", testProject, contact, `<span class="state" id="state">In preparation</span>`)
 		})
 	}
 }
@@ -221,7 +221,7 @@ func TestFlowChecklistGatesSubmit(t *testing.T) {
 	}
 	r = rig.contact.get(t, page+"?flash=submit_for_approval")
 	has(t, r, `id="flash"`, "The submission was sent for approval.", `<span class="state" id="state">Pending approval</span>`)
-	if n := rig.notices(t, subID); len(n) != 2 || n[1].Event != store.NoticeApprovalRequested {
+	if n := rig.notices(t, subID); len(n) != 2 || n[1].Event != opendata.NoticeApprovalRequested {
 		t.Errorf("notices %+v, want received then approval_requested", n)
 	}
 	// Sent for approval, nothing is editable any more.

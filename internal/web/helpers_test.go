@@ -43,7 +43,7 @@ import (
 )
 
 // testProject is the project of the submissions testServer.submission stores.
-const testProject = "forestry"
+const testProject = "FORESTRY"
 
 // testServer is the web UI on its own migrated SQLite store, behind
 // http.CrossOriginProtection like every page of the real server.
@@ -353,7 +353,7 @@ func (srv *testServer) notices(t *testing.T, id string) []jobs.NotifyArgs {
 			Scan(&kind, &args); err != nil {
 			t.Fatal(err)
 		}
-		if kind != store.KindNotify {
+		if kind != string(opendata.EffectNotify) {
 			continue
 		}
 		var n jobs.NotifyArgs

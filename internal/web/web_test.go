@@ -57,7 +57,7 @@ var created = time.Date(2025, 2, 3, 14, 5, 0, 0, time.UTC)
 // its history has two rows.
 func addSubmission(t *testing.T, db *store.DB, id string, f opendata.Fields) *opendata.Submission {
 	t.Helper()
-	s := opendata.NewSubmission(id, "forestry", keyPrefix, f, created)
+	s := opendata.NewSubmission(id, testProject, keyPrefix, f, created)
 	s.State = opendata.StatePendingApproval
 	s.History = append(s.History, opendata.Transition{
 		From: opendata.StateInPreparation, To: opendata.StatePendingApproval,
@@ -209,7 +209,7 @@ func TestFlowAnonymousLanguages(t *testing.T) {
 				}
 			}
 			body := withoutLoader(t, r.body)
-			for _, leak := range []string{"Forest inventory", "Inventaire forestier", "forest.csv", "file-42", "forestry",
+			for _, leak := range []string{"Forest inventory", "Inventaire forestier", "forest.csv", "file-42", testProject,
 				contact, "jane.doe", keyPrefix, "Ready for review", "Pending approval", "En attente", "<dl", "<section id=", "<form method=\"post\" action=\"/flow"} {
 				if strings.Contains(body, leak) {
 					t.Errorf("anonymous page shows %q", leak)
@@ -320,7 +320,7 @@ func TestFlowNotFound(t *testing.T) {
 		t.Errorf("POST: status %d, want 405", r.status)
 	}
 	// An action the workflow does not know is no page either.
-	if r := jane.post(t, "/flow/"+subID+"/actions/publish_now"); r.status != http.StatusNotFound {
+	if r := jane.post(t, "/flow/"+subID+"/actions/publish_later"); r.status != http.StatusNotFound {
 		t.Errorf("unknown action: status %d, want 404", r.status)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"log/slog"
 	"net/url"
 	"os"
 	"testing"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/opendata-datahub/datahub/internal/jobs"
 	"github.com/opendata-datahub/datahub/internal/store"
 )
 
@@ -43,8 +45,27 @@ func ForEach(t *testing.T, test func(t *testing.T, cfg store.Config)) {
 	}
 }
 
-// Open opens and migrates a store on cfg's database, closed when the test ends.
+// Open opens and migrates a store on cfg's database, closed when the test
+// ends, with the job queue's tables and an insert-only queue (jobs.NewInserter):
+// writes enqueue their jobs for real, and nothing runs them.
 func Open(tb testing.TB, cfg store.Config) *store.DB {
+	tb.Helper()
+	db := OpenWithoutQueue(tb, cfg)
+	ctx := context.Background()
+	if err := jobs.Migrate(ctx, db); err != nil {
+		tb.Fatal(err)
+	}
+	q, err := jobs.NewInserter(db, slog.New(slog.DiscardHandler))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	db.SetJobs(q)
+	return db
+}
+
+// OpenWithoutQueue opens and migrates a store with no job queue, for tests
+// that set their own (or show that writes with effects are refused without one).
+func OpenWithoutQueue(tb testing.TB, cfg store.Config) *store.DB {
 	tb.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, cfg)
