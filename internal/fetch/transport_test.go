@@ -233,3 +233,31 @@ func TestNoProxy(t *testing.T) {
 		t.Errorf("file check transport: proxy set %v, keep-alives disabled %v", tr.Proxy != nil, tr.DisableKeepAlives)
 	}
 }
+
+// TestDefaultDialRechecks: the real dialer checks the socket address again just before
+// connect, so an address that reached it unchecked is still refused. Loopback only.
+func TestDefaultDialRechecks(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	defer srv.Close()
+	addr := srv.Listener.Addr().String()
+	tests := []struct {
+		policy Policy
+		addr   string
+		ok     bool
+	}{
+		{Policy{}, addr, false},
+		{Policy{AllowPrivate: true}, addr, true},
+		{Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}, addr, true},
+		{Policy{}, "[::ffff:127.0.0.1]:" + port(srv), false},
+	}
+	for _, tt := range tests {
+		conn, err := defaultDial(tt.policy, 2*time.Second)(context.Background(), "tcp", tt.addr)
+		if conn != nil {
+			conn.Close()
+		}
+		var refused *RefusedError
+		if tt.ok && err != nil || !tt.ok && !errors.As(err, &refused) {
+			t.Errorf("%+v dial %s: %v, want ok %v", tt.policy, tt.addr, err, tt.ok)
+		}
+	}
+}
