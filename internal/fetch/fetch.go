@@ -11,7 +11,6 @@ import (
 	"hash"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"net/url"
 	"time"
@@ -49,12 +48,6 @@ func (c Config) withDefaults() Config {
 		c.MaxRedirects = 5
 	case c.MaxRedirects < 0:
 		c.MaxRedirects = 0
-	}
-	if c.Resolver == nil {
-		c.Resolver = net.DefaultResolver
-	}
-	if c.DialContext == nil {
-		c.DialContext = defaultDial(c.Policy, c.ConnectTimeout)
 	}
 	if c.UserAgent == "" {
 		c.UserAgent = "datahub-filecheck/1"
@@ -97,17 +90,13 @@ type Client struct {
 // or credentials, and asks for the file unencoded so the hash is of the bytes as published.
 func New(cfg Config) *Client {
 	cfg = cfg.withDefaults()
-	dialer := &guardedDialer{policy: cfg.Policy, resolver: cfg.Resolver, dial: cfg.DialContext, timeout: cfg.ConnectTimeout}
-	transport := &http.Transport{
-		Proxy:                  nil,
-		DialContext:            dialer.DialContext,
-		ForceAttemptHTTP2:      true,
-		TLSHandshakeTimeout:    cfg.ConnectTimeout,
-		ResponseHeaderTimeout:  cfg.HeaderTimeout,
-		DisableCompression:     true,
-		DisableKeepAlives:      true, // each check stands alone; no connection outlives it
-		MaxResponseHeaderBytes: 64 << 10,
-	}
+	transport := guardedTransport(cfg.Policy, HTTPOptions{
+		ConnectTimeout:    cfg.ConnectTimeout,
+		HeaderTimeout:     cfg.HeaderTimeout,
+		DisableKeepAlives: true, // each check stands alone; no connection outlives it
+		Resolver:          cfg.Resolver,
+		DialContext:       cfg.DialContext,
+	})
 	c := &Client{cfg: cfg}
 	c.http = &http.Client{Transport: transport, CheckRedirect: c.checkRedirect}
 	return c

@@ -11,6 +11,7 @@ import (
 type Policy struct {
 	// Allow opens ranges an operator trusts (--fetch-allow-cidr). Cloud metadata endpoints stay
 	// refused even inside an allowed range: no dataset lives there and they hand out credentials.
+	// So do metadata and loopback addresses carried inside an IPv6 one (NAT64, 6to4, mapped).
 	Allow []netip.Prefix
 	// AllowPrivate opens loopback and private ranges (RFC 1918, RFC 4193). For tests only.
 	AllowPrivate bool
@@ -103,64 +104,118 @@ func refusedRanges() []rangeRule {
 	}
 }
 
+// alwaysRefused are refused inside an IPv6 form that embeds them whatever the policy: a NAT64
+// gateway, a 6to4 relay or the dual-stack socket itself would carry the connection there.
+func alwaysRefused() []rangeRule {
+	return append(metadataRanges(), rangeRule{netip.MustParsePrefix("127.0.0.0/8"), "a loopback address", true})
+}
+
 // Check returns nil if the policy allows connecting to ip, or a *RefusedError naming why not.
+// Cloud metadata endpoints are refused whatever the policy, and so are metadata and loopback
+// addresses embedded in an IPv6 one (IPv4-mapped, NAT64, 6to4, SIIT, IPv4-compatible).
 func (p Policy) Check(ip netip.Addr) error {
 	ip = ip.WithZone("")
 	if !ip.IsValid() {
 		return &RefusedError{Addr: ip, Why: "not a valid IP address"}
 	}
-	for _, m := range metadataRanges() {
-		if m.prefix.Contains(ip) {
-			return &RefusedError{Addr: ip, Range: m.prefix, Why: m.why}
+	if rule, ok := match(metadataRanges(), ip); ok {
+		return &RefusedError{Addr: ip, Range: rule.prefix, Why: rule.why}
+	}
+	embedded := embeddedIPv4(ip)
+	for _, e := range embedded {
+		if rule, ok := match(alwaysRefused(), e.v4); ok {
+			return &RefusedError{Addr: ip, Range: rule.prefix, Why: rule.why, Via: e.via + " " + e.v4.String()}
 		}
 	}
 	if p.allows(ip) {
 		return nil
 	}
-	// An IPv6 address that carries an IPv4 one reaches that IPv4 host, so judge it by it.
-	if v4, via, ok := embeddedIPv4(ip); ok {
-		if err := p.Check(v4); err != nil {
+	// An IPv6 address that reaches exactly one IPv4 host is judged by that host.
+	for _, e := range embedded {
+		if !e.exact {
+			continue
+		}
+		if err := p.Check(e.v4); err != nil {
 			refused := err.(*RefusedError)
-			return &RefusedError{Addr: ip, Range: refused.Range, Why: refused.Why, Via: via + " " + v4.String()}
+			return &RefusedError{Addr: ip, Range: refused.Range, Why: refused.Why, Via: e.via + " " + e.v4.String()}
 		}
 		return nil
 	}
-	for _, rule := range refusedRanges() {
-		if rule.prefix.Contains(ip) {
-			if rule.private && p.AllowPrivate {
-				return nil
-			}
-			return &RefusedError{Addr: ip, Range: rule.prefix, Why: rule.why}
-		}
+	if rule, ok := match(refusedRanges(), ip); ok && !(rule.private && p.AllowPrivate) {
+		return &RefusedError{Addr: ip, Range: rule.prefix, Why: rule.why}
 	}
 	return nil
 }
 
 func (p Policy) allows(ip netip.Addr) bool {
 	for _, pre := range p.Allow {
-		if pre.Contains(ip) || pre.Contains(ip.Unmap()) {
+		if pre.Contains(ip) {
 			return true
 		}
 	}
 	return false
 }
 
-// embeddedIPv4 returns the IPv4 address inside an IPv4-mapped, NAT64 (RFC 6052 well-known
-// prefix) or 6to4 address, and a phrase naming the embedding.
-func embeddedIPv4(ip netip.Addr) (netip.Addr, string, bool) {
+// match returns the first rule whose range holds ip.
+func match(rules []rangeRule, ip netip.Addr) (rangeRule, bool) {
+	for _, rule := range rules {
+		if rule.prefix.Contains(ip) {
+			return rule, true
+		}
+	}
+	return rangeRule{}, false
+}
+
+// embedding is an IPv4 address carried inside an IPv6 one. exact marks the forms that reach
+// that IPv4 host and nothing else, so the IPv6 address is judged as the IPv4 one.
+type embedding struct {
+	v4    netip.Addr
+	via   string
+	exact bool
+}
+
+// embeddedIPv4 returns the IPv4 addresses an IPv6 address may carry. The local-use NAT64 range
+// (RFC 8215) may hold it at any RFC 6052 position, so every position is returned.
+func embeddedIPv4(ip netip.Addr) []embedding {
 	if !ip.Is6() {
-		return netip.Addr{}, "", false
+		return nil
 	}
 	b := ip.As16()
+	low := netip.AddrFrom4([4]byte(b[12:16]))
 	switch {
 	case ip.Is4In6():
-		return ip.Unmap(), "IPv4-mapped", true
+		return []embedding{{ip.Unmap(), "IPv4-mapped", true}}
+	case netip.MustParsePrefix("::ffff:0:0:0/96").Contains(ip):
+		return []embedding{{low, "SIIT of", true}}
 	case netip.MustParsePrefix("64:ff9b::/96").Contains(ip):
-		return netip.AddrFrom4([4]byte(b[12:16])), "NAT64 of", true
+		return []embedding{{low, "NAT64 of", true}}
 	case netip.MustParsePrefix("2002::/16").Contains(ip):
-		return netip.AddrFrom4([4]byte(b[2:6])), "6to4 of", true
+		return []embedding{{netip.AddrFrom4([4]byte(b[2:6])), "6to4 of", true}}
+	case netip.MustParsePrefix("::/96").Contains(ip):
+		return []embedding{{low, "IPv4-compatible", false}}
+	case netip.MustParsePrefix("64:ff9b:1::/48").Contains(ip):
+		var out []embedding
+		for _, bits := range []int{48, 56, 64, 96} {
+			out = append(out, embedding{rfc6052(b, bits), "local-use NAT64 of", false})
+		}
+		return out
 	}
-	return netip.Addr{}, "", false
+	return nil
+}
+
+// rfc6052 extracts the IPv4 address behind a NAT64 prefix of the given length; bits 64-71
+// (the "u" octet) never carry address bits.
+func rfc6052(b [16]byte, prefixBits int) netip.Addr {
+	var v4 [4]byte
+	i := prefixBits / 8
+	for n := range v4 {
+		if i == 8 {
+			i++
+		}
+		v4[n] = b[i]
+		i++
+	}
+	return netip.AddrFrom4(v4)
 }
 
 // ParseCIDRs parses operator-supplied ranges. Each value may hold several comma-separated

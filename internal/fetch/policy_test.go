@@ -55,7 +55,7 @@ func TestPolicyCheck(t *testing.T) {
 		{strict, "64:ff9b::808:808", ""},
 		{strict, "2002:7f00:1::", "a loopback address (127.0.0.0/8, as 6to4 of 127.0.0.1)"},
 		{strict, "2001::1", "IETF protocol assignments"},
-		{strict, "::127.0.0.1", "deprecated IPv4-compatible"},
+		{strict, "::127.0.0.1", "a loopback address (127.0.0.0/8, as IPv4-compatible 127.0.0.1)"},
 		{private, "127.0.0.1", ""},
 		{private, "::1", ""},
 		{private, "10.0.0.1", ""},
