@@ -16,10 +16,10 @@ const (
 	TypeNotFound      = "Not Found Error"
 	TypeIntegrity     = "Integrity Error"
 	TypeInternal      = "Internal Server Error"
-	TypeBadRequest    = "Bad Request"        // a 400 answered with a bare JSON string
-	TypeUnreadable    = "Unreadable Answer"  // not the action API's JSON (an HTML proxy page, a cut body)
-	TypeRedirect      = "Redirect"           // a 3xx: the base URL is wrong
-	TypeTransport     = "Transport Error"    // no answer: timeout, refused or dropped connection
+	TypeBadRequest    = "Bad Request"       // a 400 answered with a bare JSON string
+	TypeUnreadable    = "Unreadable Answer" // not the action API's JSON (an HTML proxy page, a cut body)
+	TypeRedirect      = "Redirect"          // a 3xx: the base URL is wrong
+	TypeTransport     = "Transport Error"   // no answer: timeout, refused or dropped connection
 	TypeDifference    = "Read-back Difference"
 )
 
@@ -62,7 +62,7 @@ func parseAnswer(action string, status int, body []byte) (json.RawMessage, *Erro
 		return nil, e
 	}
 	if *env.Success {
-		if status != http.StatusOK || len(env.Result) == 0 {
+		if status != http.StatusOK {
 			e.Type, e.Message = TypeUnreadable, fmt.Sprintf("success answered with HTTP %d", status)
 			e.retryable = e.retryable || status == http.StatusOK
 			return nil, e
