@@ -70,6 +70,9 @@ func parseAnswer(action string, status int, body []byte) (json.RawMessage, *Erro
 		return env.Result, nil
 	}
 	e.parseError(env.Error)
+	if e.Type == "" {
+		e.Type = typeForStatus(status)
+	}
 	if status == http.StatusOK {
 		e.retryable = true // success false with 200 is not a shape CKAN gives
 	}
@@ -113,6 +116,22 @@ func (e *Error) parseError(raw json.RawMessage) {
 	}
 }
 
+// typeForStatus names an error envelope that carries no __type.
+func typeForStatus(status int) string {
+	switch status {
+	case http.StatusForbidden:
+		return TypeAuthorization
+	case http.StatusNotFound:
+		return TypeNotFound
+	case http.StatusConflict:
+		return TypeValidation
+	}
+	if status >= 500 {
+		return TypeInternal
+	}
+	return TypeUnreadable
+}
+
 // unreadable describes an answer that is not the API's JSON, keeping an HTML page's
 // title (a proxy's "503 Service Unavailable") and nothing else of it.
 func unreadable(status int, body []byte) string {
@@ -120,11 +139,12 @@ func unreadable(status int, body []byte) string {
 		return fmt.Sprintf("HTTP %d with an empty body", status)
 	}
 	s := string(body)
-	lower := strings.ToLower(s)
+	lower := string(asciiLower(body)) // keeps byte offsets, unlike strings.ToLower
 	if i := strings.Index(lower, "<title>"); i >= 0 {
-		rest := s[i+len("<title>"):]
-		if j := strings.Index(strings.ToLower(rest), "</title>"); j >= 0 {
-			return fmt.Sprintf("HTTP %d: %s", status, clip(strings.TrimSpace(rest[:j]), 200))
+		i += len("<title>")
+		if j := strings.Index(lower[i:], "</title>"); j >= 0 {
+			title := strings.ToValidUTF8(strings.TrimSpace(s[i:i+j]), "?")
+			return fmt.Sprintf("HTTP %d: %s", status, clip(title, 200))
 		}
 	}
 	return fmt.Sprintf("HTTP %d with a body that is not the action API's JSON", status)
@@ -136,4 +156,15 @@ func clip(s string, n int) string {
 		return s
 	}
 	return string(r[:n]) + "…"
+}
+
+func asciiLower(b []byte) []byte {
+	out := make([]byte, len(b))
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		out[i] = c
+	}
+	return out
 }

@@ -15,6 +15,7 @@ const (
 	FieldOwnerOrg = "owner_org" // the publishing target's organization: an admin must fix it
 	FieldFile     = "file"      // the resource's format or size, which come from the file check
 	FieldID       = "id"
+	FieldDataset  = "dataset" // a problem the registry tied to no field
 )
 
 // FieldError is one registry problem with one field, named as our submission names it;
@@ -111,9 +112,9 @@ var sameName = map[string]bool{
 func ourFields(key, msg string) []string {
 	if pair, ok := fluentFields[key]; ok {
 		switch {
-		case strings.Contains(msg, `"en"`) || strings.HasPrefix(msg, "en:"):
+		case namesLanguage(msg, "en"):
 			return []string{pair[0]}
-		case strings.Contains(msg, `"fr"`) || strings.HasPrefix(msg, "fr:"):
+		case namesLanguage(msg, "fr"):
 			return []string{pair[1]}
 		}
 		return []string{pair[0], pair[1]}
@@ -129,12 +130,22 @@ func ourFields(key, msg string) []string {
 		}
 	}
 	switch {
+	case key == "":
+		return []string{FieldDataset}
 	case key == "maintainer_email":
 		return []string{opendata.FieldEmailContact}
 	case sameName[key]:
 		return []string{key}
 	}
 	return []string{key}
+}
+
+// namesLanguage reports whether a fluent message is about one language: `Required
+// language "fr" missing`, `invalid type for "fr" value`, or "fr: ..." (a tag of that list).
+func namesLanguage(msg, lang string) bool {
+	q := `"` + lang + `"`
+	return strings.Contains(msg, "language "+q) || strings.Contains(msg, "for "+q+" value") ||
+		strings.HasPrefix(msg, lang+":")
 }
 
 // resourceField names the submission field a resource key is about.

@@ -178,7 +178,6 @@ func TestPublishFinalFaults(t *testing.T) {
 	}
 }
 
-
 // TestPublishValidationMapped sends what the registry refuses and checks that each
 // refusal names our field.
 func TestPublishValidationMapped(t *testing.T) {
