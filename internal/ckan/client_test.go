@@ -12,8 +12,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-
-	"github.com/opendata-datahub/datahub/internal/ckan/ckantest"
 )
 
 const secretToken = "tok-5f1c2e9a8b7d4c3e" // what a registry token looks like in these tests
