@@ -283,7 +283,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 		case <-s.closing:
 		}
-		return
+		panic(http.ErrAbortHandler) // end it unanswered
 	case FaultDropAfter:
 		s.run(r, action, fn, data) // applied; its answer is lost
 		s.record(action, 0, f)
