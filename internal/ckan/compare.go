@@ -39,9 +39,9 @@ func compare(p Payload, got Dataset, org Organization) []FieldError {
 		case k == "resources":
 			out = append(out, compareResources(want, have)...)
 		default:
-			for _, path := range differing(k, want, have) {
-				for _, f := range ourFields(path, "") {
-					out = append(out, difference(f, want, have))
+			for _, d := range differing(k, want, have) {
+				for _, f := range ourFields(d.path, "") {
+					out = append(out, difference(f, d.want, d.have))
 				}
 			}
 		}
@@ -65,7 +65,7 @@ func compareResources(want, have any) []FieldError {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			if len(differing(k, wm[k], hm[k])) > 0 {
+			if len(differing(k, wm[k], hm[k])) > 0 { // the whole value, to show it
 				out = append(out, difference(resourceField(k), wm[k], hm[k]))
 			}
 		}
@@ -73,25 +73,30 @@ func compareResources(want, have any) []FieldError {
 	return out
 }
 
-// differing returns the keys under key (key itself, or "key-lang" within an {en, fr}
-// object) whose values differ.
-func differing(key string, want, have any) []string {
+// diff is one differing value: key itself, or "key-lang" within an {en, fr} object.
+type diff struct {
+	path       string
+	want, have any
+}
+
+// differing returns the values under key that differ.
+func differing(key string, want, have any) []diff {
 	if wm, ok := want.(map[string]any); ok {
 		hm, ok := have.(map[string]any)
 		if !ok {
-			return []string{key}
+			return []diff{{key, want, have}}
 		}
-		var out []string
+		var out []diff
 		for sub, w := range wm {
 			if len(differing(sub, w, hm[sub])) > 0 {
-				out = append(out, key+"-"+sub)
+				out = append(out, diff{key + "-" + sub, w, hm[sub]})
 			}
 		}
-		sort.Strings(out)
+		sort.Slice(out, func(i, j int) bool { return out[i].path < out[j].path })
 		return out
 	}
 	if !same(key, want, have) {
-		return []string{key}
+		return []diff{{key, want, have}}
 	}
 	return nil
 }

@@ -266,6 +266,9 @@ func TestPublishDetectsReadBackDifference(t *testing.T) {
 	if want := []string{"audience", "file_url", "title_translated_fr"}; !slices.Equal(fields, want) {
 		t.Errorf("differing fields = %v, want %v (%v)", fields, want, e.Fields)
 	}
+	if m := e.Fields[2].Message; m != `sent "Inventaire forestier", registry has "Autre titre"` {
+		t.Errorf("title difference says %q", m)
+	}
 }
 
 // TestPublishAllowsRegistryRewrites: what the registry changes on the way back
