@@ -62,12 +62,9 @@ type FileCheck struct {
 
 // queueFileCheck makes the submission's check pending and enqueues its job in tx.
 func queueFileCheck(tx *Tx, id string) error {
-	_, err := tx.Exec(`INSERT INTO file_checks (submission_id, state, requested_at, job_id) VALUES ($1, $2, $3, 0)
-		ON CONFLICT (submission_id) DO UPDATE SET state = excluded.state, requested_at = excluded.requested_at,
-			checked_at = NULL, attempts = 0, http_status = 0, size = 0, content_type = '', sha256 = '', format = '',
-			reason = '', job_id = excluded.job_id`,
-		id, string(CheckPending), micros(tx.db.now()))
-	if err == nil && tx.db.jobs != nil { // its job is inserted with the batch's others (enqueueDeferred)
+	// job_id is set once its job is inserted with the batch's others (enqueueDeferred).
+	_, err := tx.Exec(InsertFileCheckSQL, id, string(CheckPending), micros(tx.db.now()), 0)
+	if err == nil && tx.db.jobs != nil {
 		tx.jobs = append(tx.jobs, Job{Kind: KindFileCheck, SubmissionID: id})
 	}
 	return err
@@ -94,8 +91,7 @@ func (t *Tx) enqueueDeferred() error {
 				return err
 			}
 		}
-		if _, err := t.Exec(`INSERT INTO submission_jobs (submission_id, job_id, kind, created_at) VALUES ($1, $2, $3, $4)`,
-			j.SubmissionID, ids[i], j.Kind, now); err != nil {
+		if _, err := t.Exec(InsertSubmissionJobSQL, j.SubmissionID, ids[i], j.Kind, now); err != nil {
 			return err
 		}
 	}
