@@ -41,8 +41,6 @@ func ErrorCode(err error) string {
 		return ""
 	case errors.As(err, &e):
 		return e.Code
-	case errors.As(err, new(*ValidationError)):
-		return EINVALID
 	}
 	return EINTERNAL
 }
