@@ -261,15 +261,24 @@ func (b *bench) run(ctx context.Context) error {
 	if err := goBuild(src, datahub, "./cmd/datahub"); err != nil {
 		return err
 	}
-	// The ceiling is built beside the service, so that its schema (the
-	// service's migrations) is the one being measured: with -rev, this
-	// checkout's bench/rawinsert is copied into that revision's tree.
+	// The ceiling is built beside the service, so that its schema and
+	// statements are the ones being measured: with -rev, this checkout's
+	// bench/rawinsert is built in that revision's tree, or, where it does not
+	// build there (a revision whose store does not export its statements),
+	// that revision's own.
+	ceilingPkg := "./bench/rawinsert"
 	if src != root {
-		if err := copyDir(filepath.Join(root, "bench", "rawinsert"), filepath.Join(src, "bench", "rawinsert")); err != nil {
+		ceilingPkg = "./bench/rawinsert-head"
+		if err := copyDir(filepath.Join(root, "bench", "rawinsert"), filepath.Join(src, "bench", "rawinsert-head")); err != nil {
 			return err
 		}
 	}
-	if err := goBuild(src, rawinsert, "./bench/rawinsert"); err != nil {
+	err = goBuild(src, rawinsert, ceilingPkg)
+	if err != nil && src != root {
+		b.facts = append(b.facts, "ceiling: the revision's own bench/rawinsert (this checkout's does not build there)")
+		err = goBuild(src, rawinsert, "./bench/rawinsert")
+	}
+	if err != nil {
 		return err
 	}
 	if out, err := exec.Command("go", "version", datahub).Output(); err == nil {

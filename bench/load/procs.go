@@ -115,15 +115,6 @@ func (p *proc) stop(grace time.Duration) {
 	}
 }
 
-func (p *proc) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
 // lineLog keeps a process's last lines, and counts those at warn or error level.
 type lineLog struct {
 	mu       sync.Mutex

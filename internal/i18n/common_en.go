@@ -17,7 +17,7 @@ func init() {
 		"error.csrf.title":           "The form has expired",
 		"error.csrf":                 "This form was not accepted because it expired or did not come from this site. Go back, reload the page and try again.",
 		"error.forbidden.title":      "Access refused",
-		"error.forbidden":            "You are signed in, but this page is not yours to see. Only the submission's contact, its project's approvers and administrators may open it.",
+		"error.forbidden":            "You are signed in, but this page is not yours to see. Only the submission’s contact, its project’s approvers and administrators may open it.",
 		"error.not_found.title":      "Page not found",
 		"error.not_found":            "There is nothing at this address.",
 		"error.signed_out.title":     "Sign in to continue",

@@ -15,7 +15,7 @@ import (
 var placeholder = regexp.MustCompile(`\{[a-z_]+\}`)
 
 // identical lists keys whose English and French texts may legitimately be the same.
-var identical = map[string]bool{"nav.admin": true}
+var identical = map[string]bool{"nav.admin": true, "approval_pdf.sign.signature": true}
 
 func TestCataloguesHaveTheSameKeys(t *testing.T) {
 	for _, c := range []struct {
@@ -45,6 +45,18 @@ func TestCataloguesAgree(t *testing.T) {
 		}
 		if strings.TrimSpace(en) == "" || strings.TrimSpace(fr) == "" {
 			t.Errorf("%s: empty text", k)
+		}
+	}
+}
+
+// TestCataloguesUseTypographicApostrophes: one apostrophe in both languages,
+// so that the same words read the same on every page and on the signed form.
+func TestCataloguesUseTypographicApostrophes(t *testing.T) {
+	for _, lang := range []Lang{EN, FR} {
+		for _, k := range Keys(lang) {
+			if msg := T(lang, k); strings.Contains(msg, "'") {
+				t.Errorf("%s %s: straight apostrophe in %q; write ’", lang, k, msg)
+			}
 		}
 	}
 }
@@ -272,5 +284,5 @@ func Example() {
 	fe := opendata.FieldError{Field: "collection", Code: opendata.CodeInvalidChoice, Value: "Primary",
 		Allowed: []string{"primary", "code", "api", "app"}, Suggestion: "primary"}
 	fmt.Println(FieldError(Negotiate("fr-CA,fr;q=0.9"), fe))
-	// Output: « Primary » n'est pas une valeur permise du champ collection. Valeurs permises : primary, code, api, app. Vouliez-vous dire « primary » ?
+	// Output: « Primary » n’est pas une valeur permise du champ collection. Valeurs permises : primary, code, api, app. Vouliez-vous dire « primary » ?
 }

@@ -41,7 +41,7 @@ func ErrorCode(err error) string {
 		return ""
 	case errors.As(err, &e):
 		return e.Code
-	case errors.As(err, new(*Refusal)), errors.As(err, new(*ValidationError)):
+	case errors.As(err, new(*Refusal)):
 		return EINVALID
 	}
 	return EINTERNAL

@@ -1,7 +1,5 @@
 package opendata
 
-import "strings"
-
 // Field error codes. Codes and field names never change with the language.
 const (
 	CodeRequired       = "required"
@@ -40,17 +38,6 @@ type FieldError struct {
 	Limit      int      // for too_long, too_short, too_many
 	Allowed    []string // for invalid_choice and email_domain
 	Suggestion string   // closest allowed choice, if any
-}
-
-// ValidationError carries every problem found in a submission.
-type ValidationError struct{ Errors []FieldError }
-
-func (e *ValidationError) Error() string {
-	parts := make([]string, len(e.Errors))
-	for i, fe := range e.Errors {
-		parts[i] = fe.Field + ":" + fe.Code
-	}
-	return "invalid submission: " + strings.Join(parts, ", ")
 }
 
 // Fields is a valid, normalized submission as the draft API defines it.

@@ -3,6 +3,7 @@ package pdf
 import (
 	"bytes"
 	"io"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -76,6 +77,22 @@ func pdfText(t testing.TB, data []byte) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// popplerText extracts a PDF's text with pdftotext, which decodes every
+// character the form uses (’ – « ») as viewers show them.
+func popplerText(t testing.TB, data []byte) string {
+	t.Helper()
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		t.Skip("pdftotext (poppler-utils) not installed")
+	}
+	cmd := exec.Command("pdftotext", "-", "-")
+	cmd.Stdin = bytes.NewReader(data)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	return string(out)
 }
 
 // squeeze drops all white space, so that wrapped text can be found whole.

@@ -1,6 +1,7 @@
 package pdf
 
 import (
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -111,9 +112,9 @@ func (s *sheet) rule(y float64, grey int, width float64) {
 	s.p.Line(marginX, y, marginX+s.width, y)
 }
 
-// section starts a part of the form with its title in both languages.
-func (s *sheet) section(l label) {
-	t := s.wrap("B", 11, black, l.en+" / "+l.fr, s.width-4)
+// section starts part n of the form with its title in both languages.
+func (s *sheet) section(n int, l label) {
+	t := s.wrap("B", 11, black, strconv.Itoa(n)+". "+l.en+" / "+l.fr, s.width-4)
 	h := t.height() + 2*padding
 	s.ensure(h + 25) // keep a title with what follows it
 	s.p.SetY(s.p.GetY() + 3)

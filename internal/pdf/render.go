@@ -5,6 +5,7 @@ package pdf
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 
 	"github.com/opendata-datahub/datahub/internal/opendata"
@@ -45,7 +46,8 @@ func layOut(d FormData, pages int) *sheet {
 	form := d.Form.Clean()
 	s := newSheet()
 	s.pages = pages
-	s.p.SetTitle(formTitle.en+" / "+formTitle.fr+" – "+clean(d.ID, false), true)
+	title := text("approval_pdf.title")
+	s.p.SetTitle(title.en+" / "+title.fr+" – "+clean(d.ID, false), true)
 	s.p.SetCreator("DataHub", true)
 	s.p.SetLang("en-CA")
 	s.p.SetCreationDate(d.Generated)
@@ -69,31 +71,29 @@ func layOut(d FormData, pages int) *sheet {
 // titleBlock heads the first page: who issues the form, its title, and what to do with it.
 func (s *sheet) titleBlock(d FormData, complete bool) {
 	y := marginTop
-	s.draw(s.wrap("B", 10, black, gcName.en, s.width/2), marginX, y)
-	s.draw(s.wrap("", 10, black, gcName.fr, s.width/2), marginX, y+lineHeight(10))
-	date := s.wrap("", 9, muted, generatedOn.en+" / "+generatedOn.fr+" "+d.Generated.Format("2006-01-02"), s.width/2)
+	gc, generated, title := text("layout.government"), text("approval_pdf.generated"), text("approval_pdf.title")
+	s.draw(s.wrap("B", 10, black, gc.en, s.width/2), marginX, y)
+	s.draw(s.wrap("", 10, black, gc.fr, s.width/2), marginX, y+lineHeight(10))
+	date := s.wrap("", 9, muted, generated.en+" / "+generated.fr+" "+d.Generated.Format("2006-01-02"), s.width/2)
 	s.p.SetFont(family, "", 9)
 	s.draw(date, marginX+s.width-s.p.GetStringWidth(date.lines[0]), y)
 	y += 2*lineHeight(10) + 1.5
 	s.p.SetFillColor(red[0], red[1], red[2])
 	s.p.Rect(marginX, y, s.width, 1.2, "F")
 	y += 4
-	en := s.wrap("B", 16, black, formTitle.en, s.width)
-	fr := s.wrap("B", 13, muted, formTitle.fr, s.width)
+	en := s.wrap("B", 16, black, title.en, s.width)
+	fr := s.wrap("B", 13, muted, title.fr, s.width)
 	s.draw(en, marginX, y)
 	s.draw(fr, marginX, y+en.height())
 	s.p.SetY(y + en.height() + fr.height() + 1)
 	if !complete {
-		s.note(draftNotice, "B", red)
+		s.note(text("approval_pdf.draft"), "B", red)
 	}
-	at := func(l label) label {
-		if d.FlowURL == "" {
-			return label{l.en + ".", l.fr + "."}
-		}
-		url := clean(d.FlowURL, false)
-		return label{l.en + " " + instructionsAt.en + " " + url, l.fr + " " + instructionsAt.fr + " " + url}
+	if d.FlowURL == "" {
+		s.note(text("approval_pdf.instructions"), "", black)
+	} else {
+		s.note(text("approval_pdf.instructions_at", "url", clean(d.FlowURL, false)), "", black)
 	}
-	s.note(at(instructions), "", black)
 }
 
 // runningHead names the form at the top of every page after the first.
@@ -101,7 +101,8 @@ func (s *sheet) runningHead() {
 	if s.p.PageNo() == 1 {
 		return
 	}
-	t := s.wrap("", 8.5, muted, formTitle.en+" / "+formTitle.fr, s.width)
+	title := text("approval_pdf.title")
+	t := s.wrap("", 8.5, muted, title.en+" / "+title.fr, s.width)
 	s.draw(t, marginX, marginTop)
 	y := marginTop + t.height() + 1
 	s.rule(y, 150, 0.2)
@@ -112,11 +113,12 @@ func (s *sheet) runningHead() {
 func (s *sheet) footer(id string) {
 	y := s.limit + 6
 	s.rule(y, 150, 0.2)
-	left := s.wrap("", 8, muted, datahubID.en+" / "+datahubID.fr+" : "+clean(id, false), s.width*0.65)
+	name := text("approval_pdf.datahub_id")
+	left := s.wrap("", 8, muted, name.en+" / "+name.fr+" : "+clean(id, false), s.width*0.65)
 	left.lines = left.lines[:1]
 	s.draw(left, marginX, y+1)
-	n := s.p.PageNo()
-	pages := fmt.Sprintf(pageOf.en, n, s.pages) + " / " + fmt.Sprintf(pageOf.fr, n, s.pages)
+	page := text("approval_pdf.page", "page", strconv.Itoa(s.p.PageNo()), "pages", strconv.Itoa(s.pages))
+	pages := page.en + " / " + page.fr
 	s.p.SetFont(family, "", 8)
 	s.p.SetTextColor(muted[0], muted[1], muted[2])
 	s.p.SetXY(marginX+s.width*0.65, y+1)
@@ -124,18 +126,18 @@ func (s *sheet) footer(id string) {
 }
 
 func (s *sheet) submission(d FormData) {
-	s.section(sectionSubmission)
-	s.row(datahubID, d.ID)
-	s.row(titleEN, d.Fields.TitleEN)
-	s.row(titleFR, d.Fields.TitleFR)
-	s.row(fileName, d.Fields.FileName)
-	s.row(fileURL, d.Fields.FileURL)
-	s.row(project, d.Project)
-	s.row(contact, d.Fields.EmailContact)
+	s.section(1, text("approval_pdf.section.submission"))
+	s.row(text("approval_pdf.datahub_id"), d.ID)
+	s.row(text("editor.field.title_translated_en"), d.Fields.TitleEN)
+	s.row(text("editor.field.title_translated_fr"), d.Fields.TitleFR)
+	s.row(text("editor.field.file_name"), d.Fields.FileName)
+	s.row(text("editor.field.file_url"), d.Fields.FileURL)
+	s.row(text("flow.project"), d.Project)
+	s.row(text("editor.field.email_contact"), d.Fields.EmailContact)
 }
 
 func (s *sheet) owner(f opendata.ApprovalForm) {
-	s.section(sectionOwner)
+	s.section(2, fieldLabel("owner"))
 	for _, r := range []struct{ field, value string }{
 		{opendata.FormOwnerDepartment, f.OwnerDepartment},
 		{opendata.FormOwnerSector, f.OwnerSector},
@@ -146,48 +148,48 @@ func (s *sheet) owner(f opendata.ApprovalForm) {
 		{opendata.FormOwnerPhone, f.OwnerPhone},
 		{opendata.FormOwnerEmail, f.OwnerEmail},
 	} {
-		s.row(formLabels[r.field], r.value)
+		s.row(fieldLabel(r.field), r.value)
 	}
 }
 
 func (s *sheet) dataset(f opendata.ApprovalForm) {
-	s.section(sectionDataset)
-	s.row(formLabels[opendata.FormDatasetTitle], f.DatasetTitle)
-	s.note(typeOfData, "B", black)
+	s.section(3, fieldLabel("dataset"))
+	s.row(fieldLabel(opendata.FormDatasetTitle), f.DatasetTitle)
+	s.note(fieldLabel(opendata.FormTypeOfData), "B", black)
 	for _, t := range opendata.TypesOfData {
-		s.choice(f.TypeOfData == t, formLabels[t])
+		s.choice(f.TypeOfData == t, typeLabel(t))
 	}
 }
 
 func (s *sheet) criteria(f opendata.ApprovalForm) {
-	s.section(sectionCriteria)
-	s.note(confirmedBy, "B", black)
+	s.section(4, fieldLabel("criteria"))
+	s.note(text("approval_pdf.confirmed_by"), "B", black)
 	for _, c := range f.ReleaseCriteria() {
-		s.choice(c.Confirmed, formLabels[c.Field])
+		s.choice(c.Confirmed, fieldLabel(c.Field))
 	}
 }
 
 func (s *sheet) exceptions(f opendata.ApprovalForm) {
-	s.section(sectionExceptions)
-	s.choice(f.SubjectToExceptions, formLabels[opendata.FormSubjectToExceptions])
+	s.section(5, fieldLabel("exceptions_group"))
+	s.choice(f.SubjectToExceptions, fieldLabel(opendata.FormSubjectToExceptions))
 	s.freeText(f.Exceptions)
 }
 
 func (s *sheet) blanket(f opendata.ApprovalForm) {
-	s.section(sectionBlanket)
-	s.note(blanketNote, "B", black)
-	s.choice(f.BlanketOngoing, formLabels[opendata.FormBlanketOngoing])
-	s.choice(f.BlanketCollection, formLabels[opendata.FormBlanketCollection])
-	s.choice(f.BlanketInSitu, formLabels[opendata.FormBlanketInSitu])
-	s.choice(f.BlanketOther, formLabels[opendata.FormBlanketOther])
+	s.section(6, fieldLabel("blanket"))
+	s.note(text("approval_pdf.blanket_note"), "B", black)
+	s.choice(f.BlanketOngoing, fieldLabel(opendata.FormBlanketOngoing))
+	s.choice(f.BlanketCollection, fieldLabel(opendata.FormBlanketCollection))
+	s.choice(f.BlanketInSitu, fieldLabel(opendata.FormBlanketInSitu))
+	s.choice(f.BlanketOther, fieldLabel(opendata.FormBlanketOther))
 	s.freeText(f.BlanketOtherText)
 }
 
 func (s *sheet) approval() {
 	s.ensure(80) // the statement and the lines to sign stay on one page
-	s.section(sectionApproval)
-	s.note(approvalText, "", black)
-	for _, l := range signatureLines {
-		s.signatureLine(l)
+	s.section(7, text("approval_pdf.section.approval"))
+	s.note(text("approval_pdf.statement"), "", black)
+	for _, key := range []string{"approval_pdf.sign.name", "approval_pdf.sign.title", "approval_pdf.sign.signature", "approval_pdf.sign.date"} {
+		s.signatureLine(text(key))
 	}
 }

@@ -163,13 +163,6 @@ func (c *committer) runTx(batch []*writeReq, pending []int) (int, error) {
 	return -1, nil
 }
 
-func fill(errs []error, n int, err error) []error {
-	for range n {
-		errs = append(errs, err)
-	}
-	return errs
-}
-
 func (c *committer) stats() Stats {
 	return Stats{Commits: c.batches.Load(), Writes: c.writes.Load()}
 }

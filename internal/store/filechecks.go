@@ -12,11 +12,8 @@ import (
 // pendFileCheck makes the submission's file check pending: the row that an
 // EffectCheckFile keeps beside its job (see effectRows).
 func pendFileCheck(tx *Tx, id string) error {
-	_, err := tx.Exec(`INSERT INTO file_checks (submission_id, state, requested_at, job_id) VALUES ($1, $2, $3, 0)
-		ON CONFLICT (submission_id) DO UPDATE SET state = excluded.state, requested_at = excluded.requested_at,
-			checked_at = NULL, attempts = 0, http_status = 0, size = 0, content_type = '', sha256 = '', format = '',
-			reason = '', job_id = excluded.job_id`,
-		id, string(opendata.CheckPending), micros(tx.db.now()))
+	// job_id is set once its job is inserted with the batch's others (linkFileCheck).
+	_, err := tx.Exec(InsertFileCheckSQL, id, string(opendata.CheckPending), micros(tx.db.now()), 0)
 	return err
 }
 

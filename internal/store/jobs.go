@@ -122,8 +122,7 @@ func (t *Tx) enqueueEffects() error {
 				return err
 			}
 		}
-		if _, err := t.Exec(`INSERT INTO submission_jobs (submission_id, job_id, kind, created_at) VALUES ($1, $2, $3, $4)`,
-			j.SubmissionID, ids[i], string(j.Effect.Kind), now); err != nil {
+		if _, err := t.Exec(InsertSubmissionJobSQL, j.SubmissionID, ids[i], string(j.Effect.Kind), now); err != nil {
 			return err
 		}
 	}

@@ -29,9 +29,7 @@ func (db *DB) CreateSubmission(ctx context.Context, s *opendata.Submission, repl
 		return fmt.Errorf("create submission: %w", err)
 	}
 	err = db.update(ctx, func(tx *Tx) error {
-		res, err := tx.Exec(`INSERT INTO submissions (id, project, file_id, key_prefix, state, email_contact, fields, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (project, file_id) DO NOTHING`,
-			s.ID, opendata.NormProject(s.Project), s.Fields.FileID, s.KeyPrefix, string(s.State),
+		res, err := tx.Exec(InsertSubmissionSQL, s.ID, opendata.NormProject(s.Project), s.Fields.FileID, s.KeyPrefix, string(s.State),
 			opendata.NormEmail(s.Fields.EmailContact), fields, micros(s.CreatedAt))
 		if err != nil {
 			return err
@@ -64,8 +62,7 @@ func (db *DB) CreateSubmission(ctx context.Context, s *opendata.Submission, repl
 }
 
 func insertTransition(tx *Tx, id string, t opendata.Transition) error {
-	_, err := tx.Exec(`INSERT INTO transitions (submission_id, from_state, to_state, actor, reason, at)
-		VALUES ($1, $2, $3, $4, $5, $6)`, id, string(t.From), string(t.To), t.Actor, t.Reason, micros(t.At))
+	_, err := tx.Exec(InsertTransitionSQL, id, string(t.From), string(t.To), t.Actor, t.Reason, micros(t.At))
 	return err
 }
 

@@ -157,7 +157,7 @@ func TestApprovalFormSavesUnfinished(t *testing.T) {
 
 	inFrench(t, jane)
 	r = jane.get(t, "/flow/"+id+"?flash=approval_form_saved_incomplete")
-	has(t, r, "Le formulaire d&#39;approbation a été enregistré, mais il n&#39;est pas encore complet.",
+	has(t, r, "Le formulaire d’approbation a été enregistré, mais il n’est pas encore complet.",
 		"il reste 5 éléments à compléter")
 	wantTodo(t, r.body, "owner_name", "owner_name", "Reste à remplir.")
 	wantTodo(t, r.body, "authority_to_release", "authority_to_release",

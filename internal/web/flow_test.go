@@ -271,7 +271,7 @@ func TestFlowFileCheck(t *testing.T) {
 	}
 	for _, tt := range []struct{ lang, state, explain, reason string }{
 		{"en", "Failed", "The file could not be downloaded.", "Reason"},
-		{"fr", "Échouée", "Le fichier n&#39;a pas pu être téléchargé.", "Motif (en anglais)"},
+		{"fr", "Échouée", "Le fichier n’a pas pu être téléchargé.", "Motif (en anglais)"},
 	} {
 		r = rig.contact.get(t, page+"?lang="+tt.lang)
 		check = section(t, r.body, "file-check")
@@ -348,8 +348,8 @@ func TestFlowTimeline(t *testing.T) {
 			"<td>Pending approval</td><td>" + contact + "</td>",
 			"<td>Changes requested</td><td>" + approver + "</td><td class=\"dh-reason\">Add the French keywords.\nAnd the notes.</td>",
 			"<td>Withdrawn</td><td>" + admin + " (administrator)</td>"}},
-		{"fr", []string{"Chaque changement d&#39;état de cette soumission",
-			"<td>En préparation</td><td>Client de l&#39;API (clé dh_abcdefgh)</td>",
+		{"fr", []string{"Chaque changement d’état de cette soumission",
+			"<td>En préparation</td><td>Client de l’API (clé dh_abcdefgh)</td>",
 			"<td>Retirée</td><td>" + admin + " (administrateur)</td>"}},
 	} {
 		r := rig.contact.get(t, "/flow/"+subID+"?lang="+tt.lang)
@@ -378,8 +378,8 @@ func TestFlowInFrench(t *testing.T) {
 		"Inventaire forestier", "État actuel", `<span class="state" id="state">En préparation</span>`,
 		"Liste de contrôle", "À faire :", "Fait :", "Métadonnées complètes et valides", "Métadonnées",
 		"Vérification du fichier", "En attente ou en cours", "Vérifier le fichier de nouveau",
-		"Formulaire d&#39;approbation", "Approbation signée", "Aucune approbation signée n&#39;est encore jointe.",
-		"Joindre l&#39;approbation signée", "Un fichier PDF d&#39;au plus 10 Mo, sans mot de passe.",
+		"Formulaire d’approbation", "Approbation signée", "Aucune approbation signée n’est encore jointe.",
+		"Joindre l’approbation signée", "Un fichier PDF d’au plus 10 Mo, sans mot de passe.",
 		"Ce que vous pouvez faire", "Soumettre pour approbation", "Pas encore possible. Reste à faire :",
 		"Retirer", "Motif", "(facultatif)", "Historique", "Prochaines étapes")
 	lacks(t, r, "Checklist", "File check", "Signed approval", "What you can do", "Not done:", "Submit for approval")

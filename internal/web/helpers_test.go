@@ -78,7 +78,7 @@ func newTestServer(t *testing.T, opts ...func(*web.Config)) *testServer {
 	srv.Server = httptest.NewServer(http.NewCrossOriginProtection().Handler(mux))
 	t.Cleanup(srv.Close)
 	srv.cfg = web.Config{Store: srv.db, Vocab: opendata.MustLoadVocabulary(), Mailer: mailer,
-		PublicURL: srv.URL, DataDir: t.TempDir(), Logger: logger}
+		PublicURL: srv.URL, Logger: logger}
 	for _, o := range opts {
 		o(&srv.cfg)
 	}

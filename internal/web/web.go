@@ -44,7 +44,6 @@ type Config struct {
 	PublicURL      string         // the service's address as people reach it, for links in email
 	Location       *time.Location // for "not after today" in the metadata editor; default UTC
 	EmailDomains   []string       // allowed addresses, for sign-in and email_contact; empty allows any
-	DataDir        string         // signed approvals live under DataDir/uploads
 	SessionTTL     time.Duration  // how long a sign-in lasts; default 12h
 	OIDC           *OIDC          // OpenID Connect sign-in; nil offers the emailed link only
 	UploadMaxBytes int64          // largest signed approval accepted; default 10 MiB
