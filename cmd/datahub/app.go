@@ -19,6 +19,7 @@ import (
 	"github.com/opendata-datahub/datahub/internal/jobs"
 	"github.com/opendata-datahub/datahub/internal/mail"
 	"github.com/opendata-datahub/datahub/internal/opendata"
+	"github.com/opendata-datahub/datahub/internal/publish"
 	"github.com/opendata-datahub/datahub/internal/store"
 	"github.com/opendata-datahub/datahub/internal/web"
 )
@@ -93,7 +94,13 @@ func newApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (a *app, e
 	if err != nil {
 		return nil, err
 	}
-	if a.jobs, err = newQueue(a.db, c, mailer, logger); err != nil {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	registry, err := c.registry.registry(ctx, c.store, a.db, logger)
+	if err != nil {
+		return nil, err
+	}
+	if a.jobs, err = newQueue(a.db, c, mailer, registry, reg, logger); err != nil {
 		return nil, err
 	}
 	a.db.SetJobs(a.jobs)
@@ -112,8 +119,6 @@ func newApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (a *app, e
 	if err != nil {
 		return nil, err
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.api, err = api.New(api.Config{
 		PublicURL: c.publicURL, Location: loc, EmailDomains: splitList(c.contactDomains),
 		AuthFailuresPerMinute: c.authFailures, Logger: logger,
@@ -122,9 +127,10 @@ func newApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (a *app, e
 		return nil, err
 	}
 	webSrv, err := web.New(web.Config{
-		Store: a.db, Vocab: vocab, Mailer: mailer, PublicURL: c.publicURL, Location: loc,
+		Store: a.db, Vocab: vocab, Mailer: mail.LinkSender{Mailer: mailer}, PublicURL: c.publicURL, Location: loc,
 		EmailDomains: splitList(c.contactDomains), SessionTTL: c.sessionTTL,
 		UploadMaxBytes: c.uploadMaxBytes, OIDC: signInOIDC, Logger: logger.With("component", "web"),
+		Registry: registry,
 	})
 	if err != nil {
 		return nil, err
@@ -142,20 +148,21 @@ func newApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (a *app, e
 
 // newQueue returns the job queue: running file checks with --job-workers
 // workers once started, or only enqueueing when that is 0.
-func newQueue(db *store.DB, c *serveConfig, mailer mail.Mailer, logger *slog.Logger) (*jobs.Queue, error) {
+func newQueue(db *store.DB, c *serveConfig, mailer mail.Mailer, registry publish.Registry, reg prometheus.Registerer,
+	logger *slog.Logger) (*jobs.Queue, error) {
 	logger = logger.With("component", "jobs")
-	if c.allowPrivate {
+	if c.registry.allowPrivate {
 		logger.Warn("DATAHUB_ALLOW_PRIVATE_FETCH (--allow-private-fetch) is on: file checks may reach loopback and private networks; this is for tests only")
 	}
 	if c.jobWorkers == 0 {
 		return jobs.NewInserter(db, logger)
 	}
 	client := fetch.New(fetch.Config{
-		Policy:       fetch.Policy{Allow: c.fetchAllow, AllowPrivate: c.allowPrivate},
+		Policy:       c.registry.policy(),
 		TotalTimeout: c.fetchTimeout, MaxBytes: c.fetchMaxBytes,
 	})
 	return jobs.New(db, jobs.Config{Fetch: client, Mailer: mailer, PublicURL: c.publicURL, FetchTimeout: c.fetchTimeout, Workers: c.jobWorkers,
-		RescueAfter: c.jobRescueAfter, Logger: logger})
+		RescueAfter: c.jobRescueAfter, Logger: logger, Registry: registry, Metrics: reg})
 }
 
 func (a *app) close() {

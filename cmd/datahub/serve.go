@@ -10,13 +10,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/opendata-datahub/datahub/internal/auth"
-	"github.com/opendata-datahub/datahub/internal/fetch"
 	"github.com/opendata-datahub/datahub/internal/jobs"
 	"github.com/opendata-datahub/datahub/internal/store"
 )
@@ -33,8 +31,7 @@ type serveConfig struct {
 	logLevel        string
 	logFormat       string
 	shutdownTimeout time.Duration
-	fetchAllow      []netip.Prefix
-	allowPrivate    bool
+	registry        *registryConfig // file checks' and registry calls' address policy, the token key
 	fetchTimeout    time.Duration
 	fetchMaxBytes   int64
 	jobWorkers      int
@@ -63,12 +60,7 @@ func serveFlags(fs *flag.FlagSet) *serveConfig {
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug (logs every request), info, warn or error")
 	fs.StringVar(&c.logFormat, "log-format", "json", "json or text")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long to let requests, then running jobs, finish on shutdown")
-	fs.Func("fetch-allow-cidr", "a network file checks may reach although it is private, as CIDR or address (repeatable, comma-separated)", func(v string) error {
-		p, err := fetch.ParseCIDRs([]string{v})
-		c.fetchAllow = append(c.fetchAllow, p...)
-		return err
-	})
-	fs.BoolVar(&c.allowPrivate, "allow-private-fetch", false, "let file checks reach loopback and private networks: for tests only")
+	c.registry = registryFlags(fs)
 	fs.DurationVar(&c.fetchTimeout, "fetch-timeout", 15*time.Minute, "longest a file check may take, download included")
 	fs.Int64Var(&c.fetchMaxBytes, "fetch-max-bytes", 2<<30, "largest file a check accepts, in bytes")
 	fs.IntVar(&c.jobWorkers, "job-workers", 4, "background jobs this replica runs at once; 0 runs none, leaving them to other replicas")

@@ -22,11 +22,13 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 
 	"github.com/opendata-datahub/datahub/internal/fetch"
 	"github.com/opendata-datahub/datahub/internal/mail"
 	"github.com/opendata-datahub/datahub/internal/opendata"
+	"github.com/opendata-datahub/datahub/internal/publish"
 	"github.com/opendata-datahub/datahub/internal/store"
 )
 
@@ -44,6 +46,11 @@ type Config struct {
 	RetryDelay   func(attempt int) time.Duration // wait after a failed attempt of a file check; default 5s, 15s, 40s
 	Logger       *slog.Logger
 	Test         bool // skips River's start-up jitter; for tests only
+
+	Registry     publish.Registry                // reaches the publishing targets' registries
+	PublishDelay func(attempt int) time.Duration // wait after a failed publishing attempt; default 10s, 1m, 5m, 30m, 2h
+	Metrics      prometheus.Registerer           // where publishing's metrics go; nil keeps them unregistered
+	Now          func() time.Time                // the clock of the workflow's steps; default time.Now
 }
 
 // Queue enqueues jobs and, when made by New and started, runs them.
@@ -57,6 +64,9 @@ type Queue struct {
 func register(w *river.Workers, db *store.DB, cfg Config) {
 	river.AddWorker(w, newFileCheckWorker(db, cfg))
 	river.AddWorker(w, newNotifyWorker(db, cfg))
+	m := newPublishMetrics(cfg.Metrics)
+	river.AddWorker(w, &publishWorker{db: db, registry: cfg.Registry, delay: cfg.PublishDelay, metrics: m, now: cfg.Now})
+	river.AddWorker(w, &unpublishWorker{db: db, registry: cfg.Registry, delay: cfg.PublishDelay, metrics: m, now: cfg.Now})
 }
 
 // New returns a queue that runs jobs on cfg.Workers workers once started.
@@ -78,6 +88,12 @@ func New(db *store.DB, cfg Config) (*Queue, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.PublishDelay == nil {
+		cfg.PublishDelay = defaultPublishDelay
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	if cfg.RescueAfter <= jobTimeout(cfg) {
 		return nil, fmt.Errorf("jobs: the rescue delay %s must exceed the job time limit %s", cfg.RescueAfter, jobTimeout(cfg))
@@ -157,6 +173,8 @@ var jobArgs = map[opendata.EffectKind]func(store.Job) river.JobArgs{
 	opendata.EffectNotify: func(j store.Job) river.JobArgs {
 		return NotifyArgs{SubmissionID: j.SubmissionID, Event: j.Effect.Notice, Reason: j.Effect.Reason}
 	},
+	opendata.EffectPublish:   func(j store.Job) river.JobArgs { return PublishArgs{SubmissionID: j.SubmissionID} },
+	opendata.EffectUnpublish: func(j store.Job) river.JobArgs { return UnpublishArgs{SubmissionID: j.SubmissionID} },
 }
 
 // merger is job args that can take the same work for another submission, so

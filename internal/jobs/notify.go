@@ -174,12 +174,14 @@ func (w *notifyWorker) message(ctx context.Context, sub *opendata.Submission, ar
 		}
 		d.DatasetURL = url
 		build = mail.Published
-	case opendata.NoticePublishFailed:
+	case opendata.NoticePublishFailed: // the contact, and the admins who can retry
 		admins, err := w.db.Admins(ctx)
 		if err != nil {
 			return mail.Message{}, err
 		}
-		d.To, d.Detail, d.Reason = admins, args.Reason, ""
+		contact()
+		d.To = append(d.To, withoutAddress(admins, sub.Fields.EmailContact)...)
+		d.Detail, d.Reason = args.Reason, ""
 		build = mail.PublishFailed
 	default:
 		return mail.Message{}, river.JobCancel(fmt.Errorf("unknown notice event %q", args.Event))
@@ -187,17 +189,19 @@ func (w *notifyWorker) message(ctx context.Context, sub *opendata.Submission, ar
 	return build(d), nil
 }
 
-// datasetURL is the dataset's page on its project's registry, where CKAN
-// shows a dataset under its id; the flow page when the project has no target.
+// datasetURL is the dataset's page on the registry as its publication
+// recorded it; the flow page when there is none.
 func (w *notifyWorker) datasetURL(ctx context.Context, sub *opendata.Submission) (string, error) {
-	t, err := w.db.PublishingTarget(ctx, sub.Project)
+	p, err := w.db.Publication(ctx, sub.ID)
 	switch {
 	case opendata.ErrorCode(err) == opendata.ENOTFOUND:
 		return w.publicURL + "/flow/" + sub.ID, nil
 	case err != nil:
 		return "", err
+	case p.RegistryURL == "":
+		return w.publicURL + "/flow/" + sub.ID, nil
 	}
-	return strings.TrimRight(t.RegistryURL, "/") + "/dataset/" + url.PathEscape(sub.ID), nil
+	return p.RegistryURL, nil
 }
 
 // messageDomain is the public host, so Message-IDs are unique to this service.

@@ -215,7 +215,7 @@ func TestNotices(t *testing.T) {
 		check(5, mail.Approved(d), contact)
 		e.step(t, id, opendata.StateApproved, opendata.StatePublishing, "")
 		e.step(t, id, opendata.StatePublishing, opendata.StatePublishFailed, "ckan package_create: 409")
-		check(6, mail.PublishFailed(d), []string{"admin@example.gc.ca"}, "ckan package_create: 409")
+		check(6, mail.PublishFailed(d), []string{"Contact@Example.gc.ca", "admin@example.gc.ca"}, "ckan package_create: 409")
 		e.step(t, id, opendata.StatePublishFailed, opendata.StatePublishing, "")
 		e.step(t, id, opendata.StatePublishing, opendata.StatePublished, "")
 		check(7, mail.Published(d), contact, "http://registry.localhost:5000/dataset/"+id)

@@ -140,3 +140,11 @@ func orDefault(l *slog.Logger) *slog.Logger {
 	}
 	return l
 }
+
+// LinkSender emails one-time sign-in links through a Mailer: what the pages need of mail.
+type LinkSender struct{ Mailer Mailer }
+
+// SendSignInLink sends link to to, saying how long it works.
+func (s LinkSender) SendSignInLink(ctx context.Context, to, link string, validFor time.Duration) error {
+	return s.Mailer.Send(ctx, SignInLink(Data{To: []string{to}, SignInURL: link, ValidFor: validFor}))
+}

@@ -108,26 +108,28 @@ func (db *DB) ApplyTransition(ctx context.Context, id string, t opendata.Transit
 	if !t.From.Valid() || !t.To.Valid() {
 		return opendata.Errorf(opendata.EINVALID, "apply transition: unknown state in %q → %q", t.From, t.To)
 	}
-	err := db.update(ctx, func(tx *Tx) error {
-		res, err := tx.Exec(`UPDATE submissions SET state = $3, updated_at = $4, updated_by = $5 WHERE id = $1 AND state = $2`,
-			id, string(t.From), string(t.To), micros(t.At), t.Actor)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return missingOrChanged(tx, id)
-		}
-		if err := insertTransition(tx, id, t); err != nil {
-			return err
-		}
-		return queueEffects(tx, id, t.Effects)
-	})
-	if err != nil {
+	if err := db.update(ctx, func(tx *Tx) error { return applyTransition(tx, id, t) }); err != nil {
 		return fmt.Errorf("apply transition: %w", err)
 	}
 	return nil
+}
+
+// applyTransition records t in tx if the submission is still in t.From, and queues its effects.
+func applyTransition(tx *Tx, id string, t opendata.Transition) error {
+	res, err := tx.Exec(`UPDATE submissions SET state = $3, updated_at = $4, updated_by = $5 WHERE id = $1 AND state = $2`,
+		id, string(t.From), string(t.To), micros(t.At), t.Actor)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return missingOrChanged(tx, id)
+	}
+	if err := insertTransition(tx, id, t); err != nil {
+		return err
+	}
+	return queueEffects(tx, id, t.Effects)
 }
 
 // missingOrChanged tells why a conditional update of a submission found no row.

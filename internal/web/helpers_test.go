@@ -77,7 +77,7 @@ func newTestServer(t *testing.T, opts ...func(*web.Config)) *testServer {
 	mux := http.NewServeMux()
 	srv.Server = httptest.NewServer(http.NewCrossOriginProtection().Handler(mux))
 	t.Cleanup(srv.Close)
-	srv.cfg = web.Config{Store: srv.db, Vocab: opendata.MustLoadVocabulary(), Mailer: mailer,
+	srv.cfg = web.Config{Store: srv.db, Vocab: opendata.MustLoadVocabulary(), Mailer: mail.LinkSender{Mailer: mailer},
 		PublicURL: srv.URL, Logger: logger}
 	for _, o := range opts {
 		o(&srv.cfg)

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/opendata-datahub/datahub/internal/mail"
 	"github.com/opendata-datahub/datahub/internal/opendata"
 	"github.com/opendata-datahub/datahub/internal/store"
 )
@@ -119,7 +118,7 @@ func (s *Server) sendLink(r *http.Request, email, next string) error {
 		return errors.New("no mailer configured")
 	}
 	link := s.cfg.PublicURL + "/signin/verify?token=" + token
-	return s.cfg.Mailer.Send(r.Context(), mail.SignInLink(mail.Data{To: []string{email}, SignInURL: link, ValidFor: linkTTL}))
+	return s.cfg.Mailer.SendSignInLink(r.Context(), email, link, linkTTL)
 }
 
 // confirmLink shows a button that spends the link. Opening the link does not

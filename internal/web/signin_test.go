@@ -39,7 +39,7 @@ func newSignInRig(t *testing.T, domains ...string) *signInRig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := web.New(web.Config{Store: rig.db, Vocab: opendata.MustLoadVocabulary(), Mailer: mailer,
+	srv, err := web.New(web.Config{Store: rig.db, Vocab: opendata.MustLoadVocabulary(), Mailer: mail.LinkSender{Mailer: mailer},
 		PublicURL: "http://datahub.example", EmailDomains: domains, Logger: logger, Now: rig.clock})
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"embed"
 	"fmt"
@@ -19,8 +20,8 @@ import (
 	"time"
 
 	"github.com/opendata-datahub/datahub/internal/i18n"
-	"github.com/opendata-datahub/datahub/internal/mail"
 	"github.com/opendata-datahub/datahub/internal/opendata"
+	"github.com/opendata-datahub/datahub/internal/publish"
 	"github.com/opendata-datahub/datahub/internal/store"
 )
 
@@ -36,17 +37,23 @@ func contentSecurityPolicy(nonce string) string {
 		"img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 }
 
+// LinkSender emails a one-time sign-in link.
+type LinkSender interface {
+	SendSignInLink(ctx context.Context, to, link string, validFor time.Duration) error
+}
+
 // Config is what the pages need.
 type Config struct {
 	Store          *store.DB
 	Vocab          *opendata.Vocabulary
-	Mailer         mail.Mailer    // sends sign-in links
-	PublicURL      string         // the service's address as people reach it, for links in email
-	Location       *time.Location // for "not after today" in the metadata editor; default UTC
-	EmailDomains   []string       // allowed addresses, for sign-in and email_contact; empty allows any
-	SessionTTL     time.Duration  // how long a sign-in lasts; default 12h
-	OIDC           *OIDC          // OpenID Connect sign-in; nil offers the emailed link only
-	UploadMaxBytes int64          // largest signed approval accepted; default 10 MiB
+	Mailer         LinkSender       // sends sign-in links (mail.LinkSender)
+	Registry       publish.Registry // the publishing targets' registries: token sealing and checks
+	PublicURL      string           // the service's address as people reach it, for links in email
+	Location       *time.Location   // for "not after today" in the metadata editor; default UTC
+	EmailDomains   []string         // allowed addresses, for sign-in and email_contact; empty allows any
+	SessionTTL     time.Duration    // how long a sign-in lasts; default 12h
+	OIDC           *OIDC            // OpenID Connect sign-in; nil offers the emailed link only
+	UploadMaxBytes int64            // largest signed approval accepted; default 10 MiB
 	Logger         *slog.Logger
 	Now            func() time.Time // the clock; default time.Now
 }
