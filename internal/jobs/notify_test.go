@@ -177,10 +177,6 @@ func TestNotices(t *testing.T) {
 		grant(t, e.db, "contact@example.gc.ca", opendata.RoleApprover, "CFS") // never asked to approve their own
 		grant(t, e.db, "dfo@example.gc.ca", opendata.RoleApprover, "DFO")
 		grant(t, e.db, "admin@example.gc.ca", opendata.RoleAdmin, "")
-		if err := e.db.SavePublishingTarget(ctx, opendata.PublishingTarget{Project: "CFS",
-			RegistryURL: "http://registry.localhost:5000/", Organization: "nrcan-rncan", UpdatedBy: "x"}, nil); err != nil {
-			t.Fatal(err)
-		}
 		srv := csvServer(t)
 		const id = "0b6e3c1a-notices"
 		e.noticeSubmission(t, id, "CFS", srv.URL+"/data.csv")
@@ -217,6 +213,11 @@ func TestNotices(t *testing.T) {
 		e.step(t, id, opendata.StatePublishing, opendata.StatePublishFailed, "ckan package_create: 409")
 		check(6, mail.PublishFailed(d), []string{"Contact@Example.gc.ca", "admin@example.gc.ca"}, "ckan package_create: 409")
 		e.step(t, id, opendata.StatePublishFailed, opendata.StatePublishing, "")
+		// The published email links the dataset's page as its publication recorded it.
+		if err := e.db.RecordPublication(ctx, &opendata.Publication{SubmissionID: id, RegistryID: id,
+			RegistryURL: "http://registry.localhost:5000/dataset/" + id}, nil); err != nil {
+			t.Fatal(err)
+		}
 		e.step(t, id, opendata.StatePublishing, opendata.StatePublished, "")
 		check(7, mail.Published(d), contact, "http://registry.localhost:5000/dataset/"+id)
 
