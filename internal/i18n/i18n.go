@@ -23,14 +23,6 @@ func (l Lang) Other() Lang {
 	return FR
 }
 
-// Parse returns the language named by s ("en", "fr", "fr-CA", ...), or EN.
-func Parse(s string) Lang {
-	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(s)), "fr") {
-		return FR
-	}
-	return EN
-}
-
 // Negotiate picks English or French from an Accept-Language header: the
 // highest-weighted of the two wins (the first listed on a tie), English when neither is named.
 func Negotiate(header string) Lang {
