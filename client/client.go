@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Client calls one DataHub server with one API key. It is safe for
@@ -30,7 +32,8 @@ type Client struct {
 	backoff    time.Duration
 	maxWait    time.Duration
 	mu         sync.Mutex
-	pauseUntil time.Time // no request leaves before this (the server's rate limit)
+	pauseUntil time.Time     // no request leaves before this (the server's rate limit)
+	pace       *rate.Limiter // the pace the server's RateLimit-Policy announces; unlimited until one is seen
 }
 
 // Option changes a Client built by New.
@@ -68,12 +71,16 @@ func New(baseURL, key string, opts ...Option) *Client {
 		retries:   6,
 		backoff:   500 * time.Millisecond,
 		maxWait:   time.Minute,
+		pace:      rate.NewLimiter(rate.Inf, 1),
 	}
 	for _, o := range opts {
 		o(c)
 	}
 	return c
 }
+
+// rateLimitedRetries times the retries is how often a request answered 429 is sent again.
+const rateLimitedRetries = 4
 
 // request is one API call, sent again as many times as the retries allow.
 type request struct {
@@ -95,12 +102,17 @@ type response struct {
 // do sends req, retrying what may be retried, and returns a 2xx or 304 answer,
 // a *Problem for any other status, or the last transport error.
 func (c *Client) do(ctx context.Context, req request) (*response, error) {
-	for attempt := 0; ; attempt++ {
+	for attempt, limited := 0, 0; ; {
 		if err := c.waitTurn(ctx); err != nil {
 			return nil, err
 		}
 		resp, err := c.send(ctx, req)
-		wait, retry := c.retryable(req, resp, err, attempt)
+		wait, retry := c.retryable(req, resp, err, attempt, limited)
+		if err == nil && resp.status == http.StatusTooManyRequests {
+			limited++
+		} else {
+			attempt++
+		}
 		if !retry {
 			if err != nil {
 				return nil, err
@@ -117,26 +129,31 @@ func (c *Client) do(ctx context.Context, req request) (*response, error) {
 }
 
 // retryable decides whether the outcome of one attempt is worth another, and
-// how long to wait first.
-func (c *Client) retryable(req request, resp *response, err error, attempt int) (time.Duration, bool) {
-	if attempt >= c.retries || ctxDone(err) {
+// how long to wait first. attempts counts failures, limited the 429 answers.
+func (c *Client) retryable(req request, resp *response, err error, attempt, limited int) (time.Duration, bool) {
+	if ctxDone(err) {
+		return 0, false
+	}
+	if err == nil && resp.status == http.StatusTooManyRequests {
+		// The server did nothing with the request: always safe to send again, and
+		// allowed more often than failures, since busy workers of one key compete.
+		if limited >= rateLimitedRetries*c.retries {
+			return 0, false
+		}
+		wait := retryAfter(resp.header, time.Now())
+		if wait > c.maxWait {
+			return 0, false
+		}
+		c.pause(wait)
+		return wait + c.backoffFor(limited)/4, true // spread the workers that wake together
+	}
+	if attempt >= c.retries {
 		return 0, false
 	}
 	backoff := c.backoffFor(attempt)
 	switch {
 	case err != nil:
 		return backoff, req.retryAll
-	case resp.status == http.StatusTooManyRequests:
-		// The server did nothing with the request: always safe to send again.
-		wait := retryAfter(resp.header, time.Now())
-		if wait <= 0 {
-			wait = backoff
-		}
-		if wait > c.maxWait {
-			return 0, false
-		}
-		c.pause(wait)
-		return wait, true
 	case resp.status == http.StatusConflict && req.header.Get("Idempotency-Key") != "":
 		return backoff, true // the first request with this key is still running
 	case resp.status >= 500:

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // waitTurn waits until the server's rate limit lets a request leave.
@@ -14,7 +16,10 @@ func (c *Client) waitTurn(ctx context.Context) error {
 	c.mu.Lock()
 	until := c.pauseUntil
 	c.mu.Unlock()
-	return sleep(ctx, time.Until(until))
+	if err := sleep(ctx, time.Until(until)); err != nil {
+		return err
+	}
+	return c.pace.Wait(ctx)
 }
 
 // pause holds every request of this client for d: the server's limit is per
@@ -35,6 +40,28 @@ func (c *Client) observe(h http.Header) {
 	if wait, ok := exhausted(h); ok && wait > 0 {
 		c.pause(wait)
 	}
+	if per, burst, ok := policy(h); ok && (c.pace.Limit() != per || c.pace.Burst() != burst) {
+		c.pace.SetLimit(per)
+		c.pace.SetBurst(burst)
+	}
+}
+
+// policy reads the pace RateLimit-Policy announces (`"key";q=100;w=5`: 100
+// requests in 5 s), the tightest when it names several.
+func policy(h http.Header) (rate.Limit, int, bool) {
+	var per rate.Limit
+	var burst int
+	found := false
+	for _, item := range sfItems(h.Values("RateLimit-Policy")) {
+		q, w := item.params["q"], item.params["w"]
+		if q < 1 || w <= 0 {
+			continue
+		}
+		if p := rate.Limit(q / w); !found || p < per {
+			per, burst, found = p, int(q), true
+		}
+	}
+	return per, burst, found
 }
 
 // retryAfter reads Retry-After (seconds or an HTTP date) as a wait from now;

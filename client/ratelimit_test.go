@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 func TestExhausted(t *testing.T) {
@@ -76,5 +78,44 @@ func TestRateLimitFieldsHoldTheNextRequest(t *testing.T) {
 	reqs := s.requests()
 	if gap := reqs[1].at.Sub(reqs[0].at); gap < time.Second {
 		t.Fatalf("second request after %v, before the server's reset", gap)
+	}
+}
+
+func TestPolicy(t *testing.T) {
+	tests := []struct {
+		value string
+		per   rate.Limit
+		burst int
+		ok    bool
+	}{
+		{`"key";q=100;w=5`, 20, 100, true},
+		{`"key";q=3;w=1`, 3, 3, true},
+		{`"a";q=100;w=5, "b";q=10;w=10`, 1, 10, true},
+		{`"key";q=0;w=5`, 0, 0, false},
+		{``, 0, 0, false},
+	}
+	for _, tt := range tests {
+		h := http.Header{}
+		if tt.value != "" {
+			h.Set("RateLimit-Policy", tt.value)
+		}
+		per, burst, ok := policy(h)
+		if per != tt.per || burst != tt.burst || ok != tt.ok {
+			t.Errorf("%q: %v, %d, %v; want %v, %d, %v", tt.value, per, burst, ok, tt.per, tt.burst, tt.ok)
+		}
+	}
+}
+
+// A 429 is sent again more often than a failure, but not for ever.
+func TestRateLimitedRetriesAreBounded(t *testing.T) {
+	limited := answer(429, `{"status":429,"code":"rate_limited"}`, "Retry-After", "0")
+	steps := make([]func(http.ResponseWriter, *http.Request), rateLimitedRetries+1)
+	for i := range steps {
+		steps[i] = limited
+	}
+	s := newScripted(t, steps...)
+	_, err := s.client(WithRetries(1)).Submit(context.Background(), sample, "k")
+	if p, ok := AsProblem(err); !ok || p.Status != 429 || len(s.requests()) != rateLimitedRetries+1 {
+		t.Fatalf("got %v after %d requests", err, len(s.requests()))
 	}
 }
