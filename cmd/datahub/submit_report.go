@@ -241,4 +241,3 @@ func (r *recorder) record(o outcome) error {
 	r.progress.step(r.tally.errors)
 	return r.results.write(o)
 }
-
