@@ -61,8 +61,9 @@ func readRows(path, format string) ([]inputRow, error) {
 	return rows, nil
 }
 
-// csvRows reads a CSV whose header row names the submit fields; every cell is
-// sent as a string, multi-value fields comma-separated as the API takes them.
+// csvRows reads a CSV whose header row names the submit fields. A cell is sent
+// as a string (multi-value fields comma-separated, as the API takes them); an
+// empty cell is left out, which the API takes the same way as an empty value.
 func csvRows(r io.Reader) ([]inputRow, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1 // a short or long row is that row's problem, not the file's
@@ -100,7 +101,7 @@ func csvRows(r io.Reader) ([]inputRow, error) {
 			row.bad = fmt.Sprintf("line %d has %d cells, the header %d", line, len(rec), len(header))
 		}
 		for i, v := range rec {
-			if i < len(header) {
+			if i < len(header) && strings.TrimSpace(v) != "" {
 				row.fields[header[i]] = v
 			}
 		}
