@@ -44,11 +44,13 @@ func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("submit: %s: %w", cfg.server, err)
 	}
 
-	var earlier map[string]outcome
-	if !cfg.dryRun {
-		if earlier, err = readResults(cfg.out); err != nil {
-			return err
-		}
+	// Read even in a dry run: it refuses to overwrite a file that is not a result file.
+	earlier, err := readResults(cfg.out)
+	if err != nil {
+		return err
+	}
+	if cfg.dryRun {
+		earlier = nil
 	}
 	t := newTally()
 	var todo []inputRow
