@@ -209,8 +209,13 @@ func TestSubmitDryRunValidatesHereWithoutTheRoute(t *testing.T) {
 			row["subject"] = "Nature"
 		}
 	})
+	before, _ := os.ReadFile(file)
+	err := run(context.Background(), []string{"submit", "--server", ts.URL, "--key", key, "--dry-run", "--out", file, file}, io.Discard, io.Discard)
+	if after, _ := os.ReadFile(file); err == nil || !strings.Contains(err.Error(), "not a result file") || !bytes.Equal(before, after) {
+		t.Fatalf("--out naming the input: %v", err)
+	}
 	var stdout bytes.Buffer
-	err := run(context.Background(), []string{"submit", "--server", ts.URL, "--key", key, "--dry-run", "--lang", "fr", file}, &stdout, io.Discard)
+	err = run(context.Background(), []string{"submit", "--server", ts.URL, "--key", key, "--dry-run", "--lang", "fr", file}, &stdout, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "2 lignes sur 4 ne sont pas valides") {
 		t.Fatalf("dry run: %v\n%s", err, stdout.String())
 	}
