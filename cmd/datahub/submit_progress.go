@@ -92,9 +92,10 @@ func (p *barProgress) step(errors int) {
 	p.bar.Add(1)
 }
 
+// finish ends an interrupted bar where it stopped; a full one has ended its line itself.
 func (p *barProgress) finish(errors int) {
-	p.bar.Describe(say(p.lang, "bar.errors", errors))
 	if !p.bar.IsFinished() {
-		p.bar.Exit() // interrupted: leave the bar where it stopped, and end its line
+		p.bar.Describe(say(p.lang, "bar.errors", errors))
+		p.bar.Exit()
 	}
 }
