@@ -52,35 +52,20 @@ func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if cfg.dryRun {
 		earlier = nil
 	}
-	t := newTally()
-	var todo []inputRow
-	var carried []outcome
-	for _, r := range rows {
-		if prev, ok := earlier[r.fileID]; ok && r.fileID != "" && done(prev.status) {
-			prev.row = r.n
-			carried = append(carried, prev)
-			delete(earlier, r.fileID)
-			t.skipped++
-			continue
-		}
-		todo = append(todo, r)
-	}
-	for _, prev := range earlier {
-		if done(prev.status) {
-			carried = append(carried, prev) // a row no longer in the file: its record is kept
-		}
-	}
-	results, err := createResults(cfg.out, carried)
-	if err != nil {
-		return err
-	}
-	rec := &recorder{results: results, tally: t, progress: newProgress(stderr, lang, len(todo))}
 	s := &submitter{c: c, lang: lang, dry: cfg.dryRun}
 	if cfg.dryRun {
 		if s.rules, err = localRules(); err != nil {
 			return err
 		}
 	}
+	todo, carried := resume(rows, earlier)
+	t := newTally()
+	t.skipped = len(rows) - len(todo)
+	results, err := createResults(cfg.out, carried)
+	if err != nil {
+		return err
+	}
+	rec := &recorder{results: results, tally: t, progress: newProgress(stderr, lang, len(todo))}
 	werr := s.run(ctx, todo, cfg.concurrency, rec)
 	rec.progress.finish(t.errors)
 	if err := results.close(); werr == nil {
@@ -104,6 +89,26 @@ func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return errors.New(say(lang, "rows.failed", t.errors, len(rows)))
 	}
 	return nil
+}
+
+// resume splits the rows into those to send and the records of an earlier
+// run to keep: a row whose file_id that run submitted (or found) is done.
+func resume(rows []inputRow, earlier map[string]outcome) (todo []inputRow, carried []outcome) {
+	for _, r := range rows {
+		if prev, ok := earlier[r.fileID]; ok && r.fileID != "" && done(prev.status) {
+			prev.row = r.n
+			carried = append(carried, prev)
+			delete(earlier, r.fileID)
+			continue
+		}
+		todo = append(todo, r)
+	}
+	for _, prev := range earlier {
+		if done(prev.status) {
+			carried = append(carried, prev) // a row no longer in the file: its record is kept
+		}
+	}
+	return todo, carried
 }
 
 func submitFlags(args []string, stdout io.Writer) (submitConfig, error) {
