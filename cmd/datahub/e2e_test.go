@@ -1,10 +1,14 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/opendata-datahub/datahub/client"
 )
 
 func TestEndToEnd(t *testing.T) {
@@ -73,16 +77,20 @@ func TestEndToEnd(t *testing.T) {
 	// A restart keeps submissions, keys and revocations; last use is recorded at shutdown.
 	srv.stop(t)
 	srv = startServer(t, data)
-	code, m = srv.call(t, "GET", "/api/opendata/submissions/"+id, key, "")
-	if code != 200 || m["state"] != "in_preparation" {
-		t.Fatalf("after restart: %d %v", code, m)
+	ctx := context.Background()
+	c := client.New(srv.base, key)
+	if sub, err := c.Submission(ctx, id); err != nil || sub.State != "in_preparation" || sub.FileID != "f-1" {
+		t.Fatalf("after restart: %+v %v", sub, err)
 	}
-	if code, m := srv.call(t, "GET", "/api/opendata/choices", doomed, ""); code != 401 || m["code"] != "revoked_token" {
-		t.Fatalf("revoked key after restart: %d", code)
+	_, err := client.New(srv.base, doomed).Choices(ctx)
+	if p, ok := client.AsProblem(err); !ok || p.Status != 401 || p.Code != "revoked_token" {
+		t.Fatalf("revoked key after restart: %v", err)
 	}
-	code, m = srv.call(t, "POST", "/api/opendata/submit", key, submission("f-1"))
-	if code != 400 || m["datahub_id"] != id {
-		t.Fatalf("duplicate after restart: %d %v", code, m)
+	var again client.Fields
+	json.Unmarshal([]byte(submission("f-1")), &again)
+	_, err = c.Submit(ctx, again, "")
+	if p, ok := client.AsProblem(err); !ok || !p.Duplicate() || p.ExistingID != id || p.FlowURL != m["flow_url"] {
+		t.Fatalf("duplicate after restart: %v", err)
 	}
 	list := datahub(t, nil, "keys", "list", "--data", data)
 	if list.code != 0 || strings.Contains(list.stdout, key) || strings.Contains(list.stdout, key[11:]) {

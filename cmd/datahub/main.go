@@ -29,6 +29,8 @@ Usage:
   datahub outbox [--to EMAIL] [--last N]      print the email written to DATA/outbox (no --smtp-url)
   datahub jobs list [--state S,...]           background jobs queued, running, retrying or failed
   datahub vocabulary show [--json]            print the choice lists
+  datahub submit --server URL --key KEY [--dry-run] FILE.csv|FILE.json|FILE.jsonl
+                                              submit many datasets, resumably; writes a result CSV
 
 Every flag can also be set with DATAHUB_<FLAG>, e.g. DATAHUB_PUBLIC_URL.
 Run "datahub COMMAND -h" for a command's flags.
@@ -76,11 +78,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runJobs(ctx, rest, stdout, stderr)
 	case "vocabulary":
 		return runVocabulary(rest, stdout, stderr)
+	case "submit":
+		return runSubmit(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	return usageError{fmt.Sprintf("unknown command %q (try: serve, migrate, keys, users, outbox, jobs, vocabulary)", cmd)}
+	return usageError{fmt.Sprintf("unknown command %q (try: serve, migrate, keys, users, outbox, jobs, vocabulary, submit)", cmd)}
 }
 
 // parseFlags parses args, then fills every flag not given on the command line
