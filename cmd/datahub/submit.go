@@ -32,7 +32,7 @@ func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	lang := i18n.Parse(cfg.lang)
+	lang := i18n.Negotiate(cfg.lang) // "en" or "fr", as --lang takes them
 	rows, err := readRows(cfg.file, cfg.format)
 	if err != nil {
 		return err
