@@ -26,6 +26,9 @@ Usage:
   datahub users grant admin|approver EMAIL [--project P]   give a role in the web UI
   datahub users revoke admin|approver EMAIL [--project P]  take it away
   datahub users list                          list who holds which role
+  datahub targets set --project P|'*' --registry-url URL --organization ORG [--token-file FILE|-]
+                                              where a project's datasets are published
+  datahub targets list|check --project P|delete --project P   list, try or remove publishing targets
   datahub outbox [--to EMAIL] [--last N]      print the email written to DATA/outbox (no --smtp-url)
   datahub jobs list [--state S,...]           background jobs queued, running, retrying or failed
   datahub vocabulary show [--json]            print the choice lists
@@ -72,6 +75,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runKeys(ctx, rest, stdout, stderr)
 	case "users":
 		return runUsers(ctx, args[1:], stdout, stderr)
+	case "targets":
+		return runTargets(ctx, args[1:], os.Stdin, stdout)
 	case "outbox":
 		return runOutbox(args[1:], stdout, stderr)
 	case "jobs":
@@ -84,7 +89,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	return usageError{fmt.Sprintf("unknown command %q (try: serve, migrate, keys, users, outbox, jobs, vocabulary, submit)", cmd)}
+	return usageError{fmt.Sprintf("unknown command %q (try: serve, migrate, keys, users, targets, outbox, jobs, vocabulary, submit)", cmd)}
 }
 
 // parseFlags parses args, then fills every flag not given on the command line

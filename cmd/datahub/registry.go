@@ -94,18 +94,13 @@ func readToken(path string, in io.Reader) (string, error) {
 		defer f.Close()
 		in = f
 	}
-	b, err := io.ReadAll(io.LimitReader(in, 4097))
+	b, err := io.ReadAll(io.LimitReader(in, publish.MaxToken+2)) // the token and a line break
 	if err != nil {
 		return "", fmt.Errorf("read token: %w", err)
 	}
 	token := strings.TrimSpace(string(b))
-	switch {
-	case token == "":
-		return "", errors.New("read token: it is empty")
-	case len(token) > 4096:
-		return "", errors.New("read token: it is longer than 4096 bytes")
-	case strings.IndexFunc(token, func(r rune) bool { return r < 0x21 || r == 0x7f }) >= 0:
-		return "", errors.New("read token: it must be one line without spaces or control characters")
+	if err := publish.CheckToken(token); err != nil {
+		return "", fmt.Errorf("read token: %w", err)
 	}
 	return token, nil
 }

@@ -51,6 +51,13 @@ func (s *Server) addBackground(ctx context.Context, v *SubmissionView) error {
 	case opendata.ErrorCode(err) != opendata.ENOTFOUND:
 		return err
 	}
+	p, err := s.db.Publication(ctx, v.DatahubID)
+	switch {
+	case err == nil:
+		v.Publication = publicationView(p)
+	case opendata.ErrorCode(err) != opendata.ENOTFOUND:
+		return err
+	}
 	ids, err := s.db.SubmissionJobIDs(ctx, v.DatahubID, jobsShown)
 	if err != nil {
 		return err

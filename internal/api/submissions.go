@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -15,17 +16,46 @@ import (
 
 // SubmissionView is a submission as the status API shows it.
 type SubmissionView struct {
-	DatahubID string                `json:"datahub_id"`
-	Project   string                `json:"project"`
-	FileID    string                `json:"file_id"`
-	State     opendata.State        `json:"state"`
-	FlowURL   string                `json:"flow_url"`
-	CreatedAt time.Time             `json:"created_at"`
-	UpdatedAt time.Time             `json:"updated_at"`
-	Metadata  *opendata.Fields      `json:"metadata,omitempty"`
-	History   []opendata.Transition `json:"history,omitempty"`
-	FileCheck *FileCheckView        `json:"file_check,omitempty"`
-	Jobs      []JobView             `json:"jobs,omitempty"`
+	DatahubID   string                `json:"datahub_id"`
+	Project     string                `json:"project"`
+	FileID      string                `json:"file_id"`
+	State       opendata.State        `json:"state"`
+	FlowURL     string                `json:"flow_url"`
+	CreatedAt   time.Time             `json:"created_at"`
+	UpdatedAt   time.Time             `json:"updated_at"`
+	Metadata    *opendata.Fields      `json:"metadata,omitempty"`
+	History     []opendata.Transition `json:"history,omitempty"`
+	FileCheck   *FileCheckView        `json:"file_check,omitempty"`
+	Publication *PublicationView      `json:"publication,omitempty"`
+	Jobs        []JobView             `json:"jobs,omitempty"`
+}
+
+// PublicationView is what was done to put the submission on the registry, or
+// in dry run what would be sent (SPEC §5), once it is approved.
+type PublicationView struct {
+	DryRun        bool                     `json:"dry_run"`
+	RegistryID    string                   `json:"registry_id,omitempty"`
+	RegistryURL   string                   `json:"registry_url,omitempty"`
+	Attempts      int                      `json:"attempts"`
+	LastAttemptAt *time.Time               `json:"last_attempt_at,omitempty"`
+	LastError     string                   `json:"last_error,omitempty"`
+	Errors        []opendata.RegistryError `json:"errors"`
+	Payload       json.RawMessage          `json:"payload,omitempty"`
+	PublishedAt   *time.Time               `json:"published_at,omitempty"`
+	UnpublishedAt *time.Time               `json:"unpublished_at,omitempty"`
+}
+
+func publicationView(p *opendata.Publication) *PublicationView {
+	v := &PublicationView{DryRun: p.DryRun, RegistryID: p.RegistryID, RegistryURL: p.RegistryURL, Attempts: p.Attempts,
+		LastAttemptAt: p.LastAttemptAt, LastError: p.LastError, Errors: p.Errors, PublishedAt: p.PublishedAt,
+		UnpublishedAt: p.UnpublishedAt}
+	if v.Errors == nil {
+		v.Errors = []opendata.RegistryError{}
+	}
+	if json.Valid(p.Payload) {
+		v.Payload = p.Payload
+	}
+	return v
 }
 
 // SubmissionList is one page of a project's submissions.

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/opendata-datahub/datahub/internal/ckan"
 	"github.com/opendata-datahub/datahub/internal/opendata"
@@ -87,4 +88,21 @@ func Payload(sub *opendata.Submission, owner string, check *opendata.FileCheck) 
 		in.Format, in.Size = check.Format, check.Size
 	}
 	return ckan.BuildPayload(in)
+}
+
+// MaxToken bounds a registry API token.
+const MaxToken = 4096
+
+// CheckToken says what is wrong with a registry token as typed, or nil: it
+// must be one line of visible characters, as registries issue them.
+func CheckToken(token string) error {
+	switch {
+	case token == "":
+		return errors.New("the token is empty")
+	case len(token) > MaxToken:
+		return fmt.Errorf("the token is longer than %d bytes", MaxToken)
+	case strings.IndexFunc(token, func(r rune) bool { return r < 0x21 || r == 0x7f }) >= 0:
+		return errors.New("the token must be one line without spaces or control characters")
+	}
+	return nil
 }

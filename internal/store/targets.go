@@ -58,16 +58,27 @@ func (db *DB) PublishingTarget(ctx context.Context, project string) (*opendata.P
 // TargetFor returns the target a project publishes to, its own or else the
 // default, with its sealed token ("" when none is set); ENOTFOUND when there is neither.
 func (db *DB) TargetFor(ctx context.Context, project string) (*opendata.PublishingTarget, string, error) {
-	var sealed string
-	row := db.queryRow(ctx, `SELECT `+targetColumns+`, token_sealed FROM publishing_targets
+	return db.sealedTarget(ctx, `SELECT `+targetColumns+`, token_sealed FROM publishing_targets
 		WHERE project IN ($1, $2) ORDER BY project = $2 LIMIT 1`, opendata.NormProject(project), opendata.DefaultTarget)
+}
+
+// SealedTarget returns the target saved under project itself (DefaultTarget
+// names the default), with its sealed token; ENOTFOUND when there is none.
+func (db *DB) SealedTarget(ctx context.Context, project string) (*opendata.PublishingTarget, string, error) {
+	return db.sealedTarget(ctx, `SELECT `+targetColumns+`, token_sealed FROM publishing_targets WHERE project = $1`,
+		opendata.NormProject(project))
+}
+
+func (db *DB) sealedTarget(ctx context.Context, q string, args ...any) (*opendata.PublishingTarget, string, error) {
+	var sealed string
+	row := db.queryRow(ctx, q, args...)
 	var t opendata.PublishingTarget
 	var at int64
 	err := row.Scan(&t.Project, &t.RegistryURL, &t.Organization, &t.TokenSet, &t.UpdatedBy, &at, &sealed)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, "", opendata.Errorf(opendata.ENOTFOUND, "no publishing target for project %s and no default", project)
+		return nil, "", opendata.Errorf(opendata.ENOTFOUND, "no publishing target for project %s", args[0])
 	} else if err != nil {
-		return nil, "", fmt.Errorf("target for %s: %w", project, err)
+		return nil, "", fmt.Errorf("publishing target %s: %w", args[0], err)
 	}
 	t.UpdatedAt = fromMicros(at)
 	return &t, sealed, nil

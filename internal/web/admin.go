@@ -21,6 +21,7 @@ func (s *Server) registerAdmin(mux Router) {
 	mux.HandleFunc("GET /admin/targets", s.admin(s.adminTargets))
 	mux.HandleFunc("POST /admin/targets", s.adminForm(s.saveTarget))
 	mux.HandleFunc("POST /admin/targets/{project}/delete", s.adminForm(s.deleteTarget))
+	mux.HandleFunc("POST /admin/targets/{project}/check", s.adminForm(s.checkTarget))
 }
 
 // admin serves a page to admins only; others signed in are refused.

@@ -3,8 +3,10 @@ package web_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 
+	"github.com/opendata-datahub/datahub/internal/ckan/ckantest"
 	"github.com/opendata-datahub/datahub/internal/opendata"
 )
 
@@ -15,7 +17,7 @@ func TestAdminSavesAndDeletesTargets(t *testing.T) {
 
 	page := admin.get(t, "/admin/targets")
 	wantCode(t, page, http.StatusOK)
-	has(t, page, `id="targets-later"`, "Publishing comes with a later release", `id="targets-empty"`)
+	has(t, page, `id="targets-empty"`, `id="token"`, `type="password"`)
 
 	r := admin.post(t, "/admin/targets", "project", "CFS", "registry_url", "https://registry.example/data/", "organization", "cfs-scf")
 	seeOther(t, r, "/admin/targets?flash=target_saved")
@@ -85,9 +87,50 @@ func TestAdminTargetsInFrench(t *testing.T) {
 	admin := rig.as(t, "admin@example.gc.ca", adminRole)
 	r := admin.get(t, "/admin/targets?lang=fr")
 	wantCode(t, r, http.StatusOK)
-	has(t, r, "Destinations de publication", "La publication viendra dans une version ultérieure",
-		"Adresse du registre", "Organisation")
+	has(t, r, "Destinations de publication", "Adresse du registre", "Organisation", "Jeton d’API")
 	bad := admin.post(t, "/admin/targets", "project", "CFS", "registry_url", "x", "organization", "X")
 	wantCode(t, bad, http.StatusUnprocessableEntity)
 	has(t, bad, "Entrez l’adresse du registre", "Entrez le nom ou l’identifiant de l’organisation")
+}
+
+// A token is stored sealed, shown only as set or not set, kept when the form
+// leaves it empty, and checked against the registry (a CKAN double on loopback).
+func TestAdminTargetTokenAndCheck(t *testing.T) {
+	rig := newUIRig(t)
+	admin := rig.as(t, "admin@example.gc.ca", adminRole)
+	ctx := context.Background()
+	registry := ckantest.New(t)
+	registry.AddOrganization("cfs-scf")
+
+	seeOther(t, admin.post(t, "/admin/targets", "project", "CFS", "registry_url", registry.URL, "organization", "cfs-scf",
+		"token", registry.Token), "/admin/targets?flash=target_saved")
+	page := admin.get(t, "/admin/targets")
+	has(t, page, ">Set<", `action="/admin/targets/CFS/check"`)
+	lacks(t, page, registry.Token)
+	_, sealed, err := rig.db.SealedTarget(ctx, "CFS")
+	if err != nil || sealed == "" || strings.Contains(sealed, registry.Token) {
+		t.Fatalf("stored token %q: %v", sealed, err)
+	}
+
+	r := admin.post(t, "/admin/targets/CFS/check")
+	wantCode(t, r, http.StatusOK)
+	has(t, r, `id="target-check"`, "The registry answered", "cfs-scf")
+	lacks(t, r, registry.Token)
+
+	// An edit without a token keeps it; a wrong organization fails the check in the registry's words.
+	seeOther(t, admin.post(t, "/admin/targets", "project", "CFS", "registry_url", registry.URL, "organization", "no-such-org"),
+		"/admin/targets?flash=target_saved")
+	if _, again, _ := rig.db.SealedTarget(ctx, "CFS"); again != sealed {
+		t.Error("saving without a token replaced the token")
+	}
+	r = admin.post(t, "/admin/targets/CFS/check")
+	has(t, r, "The check failed", "organization_show", "Not found")
+
+	// A token with a line break is refused and nothing is saved.
+	bad := admin.post(t, "/admin/targets", "project", "DFO", "registry_url", registry.URL, "organization", "cfs-scf",
+		"token", "abc\ndef")
+	wantCode(t, bad, http.StatusUnprocessableEntity)
+	has(t, bad, `id="error-token"`)
+	lacks(t, bad, "abc")
+	wantCode(t, admin.post(t, "/admin/targets/NOPE/check"), http.StatusNotFound)
 }

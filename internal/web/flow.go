@@ -27,17 +27,18 @@ func (s *Server) registerFlow(mux Router) {
 // link, otherwise every section of the UI contract.
 type flowPage struct {
 	Page
-	SignIn    string // anonymous: the sign-in link that comes back here
-	Sub       *opendata.Submission
-	Title     string // the dataset's title in the page's language
-	Next      string
-	Checklist []checkItem
-	Metadata  *metadataForm
-	Approval  *approvalFormView
-	FileCheck fileCheckView
-	Signed    signedView
-	Actions   []actionView
-	Timeline  []timelineRow
+	SignIn      string // anonymous: the sign-in link that comes back here
+	Sub         *opendata.Submission
+	Title       string // the dataset's title in the page's language
+	Next        string
+	Checklist   []checkItem
+	Metadata    *metadataForm
+	Approval    *approvalFormView
+	FileCheck   fileCheckView
+	Signed      signedView
+	Publication *publicationView // nil before the first publishing attempt or dry run
+	Actions     []actionView
+	Timeline    []timelineRow
 }
 
 // flowEdit carries the editors' forms as the person typed them, to show
@@ -127,6 +128,10 @@ func (s *Server) renderFlow(w http.ResponseWriter, r *http.Request, v *viewer, s
 	p.Approval.CSRF, p.Approval.Action, p.Approval.Editable = p.CSRF, flowPath(sub.ID)+"/approval-form", editable
 	p.FileCheck = newFileCheckView(p.Lang, sub.ID, f.check, editable)
 	p.Signed = s.newSignedView(p.Lang, sub, v, f, editable, probs.Upload)
+	p.Publication = newPublicationView(p.Lang, f.publication)
+	if sub.State == opendata.StateApproved && f.publication != nil && f.publication.DryRun {
+		p.Next = t(p.Lang, "flow.next.approved_dry_run")
+	}
 	p.Actions = actionViews(p.Lang, sub, v, f.list, probs)
 	p.Timeline = timeline(p.Lang, sub.History)
 	s.render(w, r, status, "flow.html", &p)
@@ -145,12 +150,13 @@ func titleIn(lang i18n.Lang, f opendata.Fields) string {
 // flowFacts is what the page and the workflow know about a submission
 // beyond its own record.
 type flowFacts struct {
-	list      opendata.Checklist
-	metaErrs  int                   // problems with the metadata
-	check     *opendata.FileCheck   // nil when no check was requested
-	form      opendata.ApprovalForm // as saved; empty unless formSaved
-	formSaved bool
-	signed    *store.SignedApproval // nil when none is attached
+	list        opendata.Checklist
+	metaErrs    int                   // problems with the metadata
+	check       *opendata.FileCheck   // nil when no check was requested
+	form        opendata.ApprovalForm // as saved; empty unless formSaved
+	formSaved   bool
+	signed      *store.SignedApproval // nil when none is attached
+	publication *opendata.Publication // nil before the first publishing attempt or dry run
 }
 
 // checklist establishes the workflow's facts about sub for v: the four items
@@ -183,6 +189,18 @@ func (s *Server) facts(ctx context.Context, sub *opendata.Submission, v *viewer)
 		return nil, err
 	}
 	f.list.SignedApprovalAttached = f.signed != nil
+	if f.publication, err = s.db.Publication(ctx, sub.ID); opendata.ErrorCode(err) == opendata.ENOTFOUND {
+		f.publication = nil
+	} else if err != nil {
+		return nil, err
+	}
+	if sub.State == opendata.StateApproved || sub.State == opendata.StateUnpublished { // publish now, publish again
+		if _, _, err := s.db.TargetFor(ctx, sub.Project); err == nil {
+			f.list.PublishingTarget = true
+		} else if opendata.ErrorCode(err) != opendata.ENOTFOUND {
+			return nil, err
+		}
+	}
 	if f.signed != nil && v.SignedIn() {
 		if f.list.SignedApprovalOpened, err = s.db.Opened(ctx, sub.ID, v.Actor.Email, f.signed.SHA256); err != nil {
 			return nil, err

@@ -29,14 +29,18 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/opendata-datahub/datahub/internal/fetch"
 	"github.com/opendata-datahub/datahub/internal/jobs"
 	"github.com/opendata-datahub/datahub/internal/mail"
 	"github.com/opendata-datahub/datahub/internal/opendata"
 	"github.com/opendata-datahub/datahub/internal/pdf"
+	"github.com/opendata-datahub/datahub/internal/publish"
+	"github.com/opendata-datahub/datahub/internal/secret"
 	"github.com/opendata-datahub/datahub/internal/store"
 	"github.com/opendata-datahub/datahub/internal/store/storetest"
 	"github.com/opendata-datahub/datahub/internal/web"
@@ -77,7 +81,14 @@ func newTestServer(t *testing.T, opts ...func(*web.Config)) *testServer {
 	mux := http.NewServeMux()
 	srv.Server = httptest.NewServer(http.NewCrossOriginProtection().Handler(mux))
 	t.Cleanup(srv.Close)
+	keys, _, err := secret.LoadOrCreate(filepath.Join(t.TempDir(), secret.DefaultKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Registries in tests are doubles on loopback.
+	registry := publish.Registry{Keys: keys, HTTP: fetch.NewHTTPClient(fetch.Policy{AllowPrivate: true}, fetch.HTTPOptions{})}
 	srv.cfg = web.Config{Store: srv.db, Vocab: opendata.MustLoadVocabulary(), Mailer: mail.LinkSender{Mailer: mailer},
+		Registry:  registry,
 		PublicURL: srv.URL, Logger: logger}
 	for _, o := range opts {
 		o(&srv.cfg)
