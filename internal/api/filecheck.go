@@ -77,19 +77,14 @@ func (s *Server) addBackground(ctx context.Context, v *SubmissionView) error {
 // checkFile handles POST /api/opendata/submissions/{id}/check: it runs the
 // file check again, unless one is already pending. Another project's id is 404.
 func (s *Server) checkFile(w http.ResponseWriter, r *http.Request, cl *auth.Client) {
-	ctx := r.Context()
-	sub, err := s.db.Submission(ctx, r.PathValue("id"))
-	switch {
-	case opendata.ErrorCode(err) == opendata.ENOTFOUND || (err == nil && sub.Project != cl.Project):
-		writeProblem(w, r, http.StatusNotFound, "not_found", nil)
-		return
-	case err != nil:
-		s.serverError(w, r, err)
+	sub, err := s.ownSubmission(r, cl)
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
-	c, _, err := s.db.RequestFileCheck(ctx, sub.ID)
+	c, _, err := s.db.RequestFileCheck(r.Context(), sub.ID)
 	if err != nil {
-		s.serverError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusAccepted, fileCheckView(c))

@@ -83,6 +83,26 @@ func invalid(r *http.Request, code string, errs []FieldProblem) *Problem {
 	return p
 }
 
+// errorProblems is the one table from the domain's error codes
+// (opendata.Error) to the API's statuses and problem codes; any other error
+// is a 500 (serverError). A submission of another project is not found, never forbidden.
+var errorProblems = map[string]struct {
+	status int
+	code   string
+}{
+	opendata.ENOTFOUND:  {http.StatusNotFound, "not_found"},
+	opendata.EFORBIDDEN: {http.StatusNotFound, "not_found"},
+}
+
+// fail answers err with its problem from errorProblems.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if p, ok := errorProblems[opendata.ErrorCode(err)]; ok {
+		writeProblem(w, r, p.status, p.code, nil)
+		return
+	}
+	s.serverError(w, r, err)
+}
+
 // serverError logs an unexpected error and sends a 500 naming the request id.
 func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) {
 	s.cfg.Logger.ErrorContext(r.Context(), "request failed", "err", err, "request_id", RequestID(w),

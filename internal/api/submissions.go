@@ -77,20 +77,27 @@ func (s *Server) view(sub *opendata.Submission, full bool) SubmissionView {
 
 // getSubmission handles GET /api/opendata/submissions/{id}; another project's id is 404.
 func (s *Server) getSubmission(w http.ResponseWriter, r *http.Request, c *auth.Client) {
-	sub, err := s.db.Submission(r.Context(), r.PathValue("id"))
-	switch {
-	case opendata.ErrorCode(err) == opendata.ENOTFOUND || (err == nil && sub.Project != c.Project):
-		writeProblem(w, r, http.StatusNotFound, "not_found", nil)
-	case err != nil:
-		s.serverError(w, r, err)
-	default:
-		v := s.view(sub, true)
-		if err := s.addBackground(r.Context(), &v); err != nil {
-			s.serverError(w, r, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, v)
+	sub, err := s.ownSubmission(r, c)
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
+	v := s.view(sub, true)
+	if err := s.addBackground(r.Context(), &v); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// ownSubmission reads the submission the path's {id} names, if it is of the
+// key's project: another project's is ENOTFOUND, so a key learns nothing of it.
+func (s *Server) ownSubmission(r *http.Request, c *auth.Client) (*opendata.Submission, error) {
+	sub, err := s.db.Submission(r.Context(), r.PathValue("id"))
+	if err == nil && sub.Project != c.Project {
+		return nil, opendata.Errorf(opendata.ENOTFOUND, "no submission %s in project %s", sub.ID, c.Project)
+	}
+	return sub, err
 }
 
 const (
