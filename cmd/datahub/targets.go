@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/opendata-datahub/datahub/internal/opendata"
+	"github.com/opendata-datahub/datahub/internal/store"
 )
 
 // runTargets manages the publishing targets: where each project's datasets
@@ -120,15 +121,21 @@ func targetsList(ctx context.Context, args []string, stdout io.Writer) error {
 	return tw.Flush()
 }
 
-func targetsCheck(ctx context.Context, args []string, stdout io.Writer) error {
-	fs, f := newTargetFlags("targets check")
+// openForTarget parses a targets command that takes only the common flags and opens the store.
+func openForTarget(ctx context.Context, name string, args []string, stdout io.Writer) (*targetFlags, *store.DB, error) {
+	fs, f := newTargetFlags(name)
 	if err := parseFlags(fs, args, stdout); err != nil {
-		return err
+		return nil, nil, err
 	}
 	if err := noArgs(fs); err != nil {
-		return err
+		return nil, nil, err
 	}
 	db, err := openStore(ctx, f.store)
+	return f, db, err
+}
+
+func targetsCheck(ctx context.Context, args []string, stdout io.Writer) error {
+	f, db, err := openForTarget(ctx, "targets check", args, stdout)
 	if err != nil {
 		return err
 	}
@@ -152,14 +159,7 @@ func targetsCheck(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 func targetsDelete(ctx context.Context, args []string, stdout io.Writer) error {
-	fs, f := newTargetFlags("targets delete")
-	if err := parseFlags(fs, args, stdout); err != nil {
-		return err
-	}
-	if err := noArgs(fs); err != nil {
-		return err
-	}
-	db, err := openStore(ctx, f.store)
+	f, db, err := openForTarget(ctx, "targets delete", args, stdout)
 	if err != nil {
 		return err
 	}

@@ -65,8 +65,9 @@ func register(w *river.Workers, db *store.DB, cfg Config) {
 	river.AddWorker(w, newFileCheckWorker(db, cfg))
 	river.AddWorker(w, newNotifyWorker(db, cfg))
 	m := newPublishMetrics(cfg.Metrics)
-	river.AddWorker(w, &publishWorker{db: db, registry: cfg.Registry, delay: cfg.PublishDelay, metrics: m, now: cfg.Now})
-	river.AddWorker(w, &unpublishWorker{db: db, registry: cfg.Registry, delay: cfg.PublishDelay, metrics: m, now: cfg.Now})
+	rw := registryWork{db: db, registry: cfg.Registry, delay: cfg.PublishDelay, metrics: m, now: cfg.Now}
+	river.AddWorker(w, &publishWorker{registryWork: rw})
+	river.AddWorker(w, &unpublishWorker{registryWork: rw})
 }
 
 // New returns a queue that runs jobs on cfg.Workers workers once started.

@@ -83,9 +83,14 @@ func newPublishMetrics(reg prometheus.Registerer) *publishMetrics {
 // it would send (dry run) and leaves the submission approved.
 type publishWorker struct {
 	river.WorkerDefaults[PublishArgs]
+	registryWork
+}
+
+// registryWork is what the publish and unpublish workers share.
+type registryWork struct {
 	db       *store.DB
 	registry publish.Registry
-	delay    func(attempt int) time.Duration
+	delay    func(attempt int) time.Duration // after a failed attempt
 	metrics  *publishMetrics
 	now      func() time.Time
 }
@@ -179,7 +184,7 @@ func (w *publishWorker) Work(ctx context.Context, job *river.Job[PublishArgs]) e
 }
 
 // publication returns the submission's publication so far, or a new one.
-func (w *publishWorker) publication(ctx context.Context, id string) (*opendata.Publication, error) {
+func (w *registryWork) publication(ctx context.Context, id string) (*opendata.Publication, error) {
 	pub, err := w.db.Publication(ctx, id)
 	if opendata.ErrorCode(err) == opendata.ENOTFOUND {
 		return &opendata.Publication{SubmissionID: id}, nil
@@ -239,11 +244,7 @@ func registryErrors(in []ckan.FieldError) []opendata.RegistryError {
 // registry, retrying as publishing does; the outcome is kept on its publication.
 type unpublishWorker struct {
 	river.WorkerDefaults[UnpublishArgs]
-	db       *store.DB
-	registry publish.Registry
-	delay    func(attempt int) time.Duration
-	metrics  *publishMetrics
-	now      func() time.Time
+	registryWork
 }
 
 // NextRetry spaces the attempts (defaultPublishDelay).
@@ -262,7 +263,7 @@ func (w *unpublishWorker) Work(ctx context.Context, job *river.Job[UnpublishArgs
 	if sub.State != opendata.StateUnpublished {
 		return river.JobCancel(fmt.Errorf("submission %s is %s: nothing to unpublish", sub.ID, sub.State))
 	}
-	pub, err := (&publishWorker{db: w.db}).publication(ctx, sub.ID)
+	pub, err := w.publication(ctx, sub.ID)
 	if err != nil {
 		return err
 	}
