@@ -133,7 +133,7 @@ func TestSubmitJSONLinesInFrenchEndToEnd(t *testing.T) {
 		t.Fatalf("results: %v %v", recs, err)
 	}
 	for _, rec := range recs[1:] {
-		if rec[1] == "j-3" && !strings.Contains(rec[5], "sujet unknown_field: sujet n'est pas un champ de cette API") {
+		if rec[1] == "j-3" && !strings.Contains(rec[5], "sujet unknown_field: sujet n’est pas un champ de cette API") {
 			t.Fatalf("row j-3: %v", rec)
 		}
 	}

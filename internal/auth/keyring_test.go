@@ -165,7 +165,7 @@ func TestAuthenticate(t *testing.T) {
 			if c == nil {
 				t.Fatal("accepted key returned no client")
 			}
-			if c.Prefix != tt.key[:PrefixLen] || c.Project != "proj" || c.Client != "client" {
+			if c.Prefix != tt.key[:PrefixLen] || c.Project != "PROJ" || c.Client != "client" {
 				t.Errorf("client = %+v", c.APIKey)
 			}
 			if c.Limiter != nil {
