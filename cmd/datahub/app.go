@@ -162,7 +162,8 @@ func newQueue(db *store.DB, c *serveConfig, mailer mail.Mailer, registry publish
 		TotalTimeout: c.fetchTimeout, MaxBytes: c.fetchMaxBytes,
 	})
 	return jobs.New(db, jobs.Config{Fetch: client, Mailer: mailer, PublicURL: c.publicURL, FetchTimeout: c.fetchTimeout, Workers: c.jobWorkers,
-		RescueAfter: c.jobRescueAfter, Logger: logger, Registry: registry, Metrics: reg})
+		RescueAfter: c.jobRescueAfter, Logger: logger, Registry: registry, Metrics: reg,
+		Webhooks: jobs.NewWebhookClient(c.registry.policy())})
 }
 
 func (a *app) close() {

@@ -87,7 +87,7 @@ func (w *fileCheckWorker) Work(ctx context.Context, job *river.Job[FileCheckArgs
 	// Save even if the job's time ran out: the result is worth more than the deadline.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	saved, err := w.db.SaveFileCheck(sctx, c)
+	saved, err := w.db.SaveFileCheck(sctx, c, opendata.FileCheckedEffects(sub, c)...)
 	switch {
 	case err != nil:
 		return err

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -50,6 +51,8 @@ type Config struct {
 	Registry     publish.Registry                // reaches the publishing targets' registries
 	PublishDelay func(attempt int) time.Duration // wait after a failed publishing attempt; default 10s, 1m, 5m, 30m, 2h
 	Metrics      prometheus.Registerer           // where publishing's metrics go; nil keeps them unregistered
+	Webhooks     *http.Client                    // delivers webhooks through the address policy; no redirects
+	WebhookDelay func(attempt int) time.Duration // wait after a failed delivery; default 5s, 30s, 2m, 10m, 30m, 2h, 6h
 	Now          func() time.Time                // the clock of the workflow's steps; default time.Now
 }
 
@@ -68,6 +71,8 @@ func register(w *river.Workers, db *store.DB, cfg Config) {
 	rw := registryWork{db: db, registry: cfg.Registry, delay: cfg.PublishDelay, metrics: m, now: cfg.Now}
 	river.AddWorker(w, &publishWorker{registryWork: rw})
 	river.AddWorker(w, &unpublishWorker{registryWork: rw})
+	river.AddWorker(w, &webhookWorker{db: db, keys: cfg.Registry.Keys, client: cfg.Webhooks, mailer: cfg.Mailer,
+		delay: cfg.WebhookDelay, now: cfg.Now})
 }
 
 // New returns a queue that runs jobs on cfg.Workers workers once started.
@@ -92,6 +97,12 @@ func New(db *store.DB, cfg Config) (*Queue, error) {
 	}
 	if cfg.PublishDelay == nil {
 		cfg.PublishDelay = defaultPublishDelay
+	}
+	if cfg.WebhookDelay == nil {
+		cfg.WebhookDelay = defaultWebhookDelay
+	}
+	if cfg.Webhooks == nil {
+		cfg.Webhooks = NewWebhookClient(fetch.Policy{}) // public addresses only
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -176,6 +187,7 @@ var jobArgs = map[opendata.EffectKind]func(store.Job) river.JobArgs{
 	},
 	opendata.EffectPublish:   func(j store.Job) river.JobArgs { return PublishArgs{SubmissionID: j.SubmissionID} },
 	opendata.EffectUnpublish: func(j store.Job) river.JobArgs { return UnpublishArgs{SubmissionID: j.SubmissionID} },
+	opendata.EffectEvent:     func(j store.Job) river.JobArgs { return WebhookArgs{Event: j.Event, Endpoint: j.Endpoint} },
 }
 
 // merger is job args that can take the same work for another submission, so

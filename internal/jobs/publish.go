@@ -169,6 +169,7 @@ func (w *publishWorker) Work(ctx context.Context, job *river.Job[PublishArgs]) e
 		if err != nil {
 			return err
 		}
+		step.WithPublication(pub)
 		w.metrics.outcomes.WithLabelValues("publish", "published").Inc()
 		return w.db.RecordPublication(ctx, pub, &step)
 	case ckan.IsRetryable(err) && job.Attempt < job.MaxAttempts && ctx.Err() == nil:
@@ -211,6 +212,7 @@ func (w *publishWorker) fail(ctx context.Context, sub *opendata.Submission, pub 
 	if err != nil {
 		return err
 	}
+	step.WithPublication(pub)
 	w.metrics.outcomes.WithLabelValues("publish", "failed").Inc()
 	return w.db.RecordPublication(ctx, pub, &step)
 }

@@ -53,6 +53,9 @@ func Published(d Data) Message { return published.render(d) }
 // PublishFailed tells the admins publishing failed and where to retry.
 func PublishFailed(d Data) Message { return publishFailed.render(d) }
 
+// WebhookDisabled tells a key's contact that its webhook endpoint (d.Detail: the key's prefix) was disabled.
+func WebhookDisabled(d Data) Message { return webhookDisabled.render(d) }
+
 //go:embed templates
 var templateFiles embed.FS
 
@@ -67,6 +70,7 @@ var (
 	withdrawn          = mustStep("withdrawn")
 	published          = mustStep("published")
 	publishFailed      = mustStep("publish_failed")
+	webhookDisabled    = mustStep("webhook_disabled")
 )
 
 // step is one message: a plain-text template (subject_en, subject_fr, en, fr) and an HTML one (en, fr),

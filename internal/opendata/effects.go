@@ -11,6 +11,7 @@ const (
 	EffectNotify    EffectKind = "notify"     // email the people a step concerns
 	EffectPublish   EffectKind = "publish"    // create or update the dataset on the registry (SPEC §5)
 	EffectUnpublish EffectKind = "unpublish"  // delete the dataset on the registry
+	EffectEvent     EffectKind = "event"      // tell the API client: the events feed, and its webhook if it has one
 )
 
 // Notice is what an email tells its recipients (SPEC §3, "Email").
@@ -37,8 +38,9 @@ var Notices = []Notice{
 // Effect is one consequence of a change, for one submission.
 type Effect struct {
 	Kind   EffectKind
-	Notice Notice // EffectNotify: what the email says
-	Reason string // the reason given with the change, if any
+	Notice Notice      // EffectNotify: what the email says
+	Reason string      // the reason given with the change, if any
+	Event  *EventDraft // EffectEvent: what the event says
 }
 
 func notify(n Notice) Effect { return Effect{Kind: EffectNotify, Notice: n} }
@@ -69,10 +71,11 @@ func effectsOf(act Action) []Effect {
 	return nil
 }
 
-// receivedEffects are what a new submission causes: its file check and the
-// email that gives the contact its page.
-func receivedEffects() []Effect {
-	return []Effect{{Kind: EffectCheckFile}, notify(NoticeReceived)}
+// receivedEffects are what a new submission causes: its file check, the
+// email that gives the contact its page, and its event.
+func receivedEffects(s *Submission) []Effect {
+	return []Effect{{Kind: EffectCheckFile}, notify(NoticeReceived),
+		eventEffect(EventReceived, EventData{DatahubID: s.ID, FileID: s.Fields.FileID, State: s.State})}
 }
 
 // EditEffects are what replacing a submission's metadata causes: a new
@@ -93,4 +96,15 @@ func withReason(effects []Effect, reason string) []Effect {
 		effects[i].Reason = reason
 	}
 	return effects
+}
+
+// NoEvents drops the events from a list of effects, for callers that count jobs.
+func NoEvents(effects []Effect) []Effect {
+	var out []Effect
+	for _, e := range effects {
+		if e.Kind != EffectEvent {
+			out = append(out, e)
+		}
+	}
+	return out
 }

@@ -32,13 +32,40 @@ func TestEffects(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", c.act, err)
 		}
-		if !reflect.DeepEqual(tr.Effects, c.want) || tr.Action != c.act {
+		if !reflect.DeepEqual(NoEvents(tr.Effects), c.want) || tr.Action != c.act {
 			t.Errorf("%s: effects %+v (action %s), want %+v", c.act, tr.Effects, tr.Action, c.want)
+		}
+		// Every step tells the API client, last.
+		last := tr.Effects[len(tr.Effects)-1]
+		want := EventDraft{Type: EventStateChanged, Data: EventData{DatahubID: "5b1c6a2e-0f6e-4d59-9a57-3c1c2f7b9e10",
+			State: tr.To, PreviousState: c.st, Reason: tr.Reason}}
+		if last.Kind != EffectEvent || last.Event == nil || !reflect.DeepEqual(*last.Event, want) {
+			t.Errorf("%s: event %+v, want %+v", c.act, last.Event, want)
 		}
 	}
 	s := NewSubmission("id", testProject, "dh_abc123", Fields{FileURL: "https://a.example/x.csv"}, testNow)
-	if want := []Effect{{Kind: EffectCheckFile}, {Kind: EffectNotify, Notice: NoticeReceived}}; !reflect.DeepEqual(s.History[0].Effects, want) {
+	if want := []Effect{{Kind: EffectCheckFile}, {Kind: EffectNotify, Notice: NoticeReceived}}; !reflect.DeepEqual(NoEvents(s.History[0].Effects), want) {
 		t.Errorf("a new submission causes %+v, want %+v", s.History[0].Effects, want)
+	}
+	if e := s.History[0].Effects[2]; e.Event == nil || e.Event.Type != EventReceived || e.Event.Data.State != StateInPreparation {
+		t.Errorf("a new submission's event: %+v", e.Event)
+	}
+	if got := FileCheckedEffects(s, &FileCheck{State: CheckPending}); got != nil {
+		t.Errorf("a pending check causes %+v", got)
+	}
+	if got := FileCheckedEffects(s, &FileCheck{State: CheckPassed, Format: "CSV"}); len(got) != 1 ||
+		got[0].Event.Type != EventFileChecked || got[0].Event.Data.FileCheck.Format != "CSV" {
+		t.Errorf("a finished check causes %+v", got)
+	}
+	for _, seq := range []int64{0, 1, 42, 1 << 40} {
+		if got, err := EventSeq(EventID(seq)); err != nil || got != seq {
+			t.Errorf("event id of %d reads back as %d, %v", seq, got, err)
+		}
+	}
+	for _, bad := range []string{"evt_1", "evt_zzzzzzzzzzzzzzzz", "42", "evt_-000000000000001"} {
+		if _, err := EventSeq(bad); ErrorCode(err) != EINVALID {
+			t.Errorf("EventSeq(%q): %v", bad, err)
+		}
 	}
 	if got := EditEffects(s.Fields, Fields{FileURL: "https://a.example/y.csv"}); len(got) != 1 || got[0].Kind != EffectCheckFile {
 		t.Errorf("a new file_url causes %+v, want a file check", got)

@@ -62,11 +62,13 @@ type Submission struct {
 // NewSubmission starts a submission in preparation and records who created it.
 func NewSubmission(id, project, keyPrefix string, f Fields, now time.Time) *Submission {
 	now = now.UTC()
-	return &Submission{
+	s := &Submission{
 		ID: id, Project: project, KeyPrefix: keyPrefix, State: StateInPreparation, Fields: f,
 		CreatedAt: now, UpdatedAt: now,
-		History: []Transition{{To: StateInPreparation, Actor: APIActor(keyPrefix), At: now, Effects: receivedEffects()}},
+		History: []Transition{{To: StateInPreparation, Actor: APIActor(keyPrefix), At: now}},
 	}
+	s.History[0].Effects = receivedEffects(s)
+	return s
 }
 
 // APIActor names an API client in the history by its key's public prefix.

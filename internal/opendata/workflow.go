@@ -111,8 +111,8 @@ func (s *Submission) Apply(a Actor, act Action, reason string, facts Checklist, 
 	if missing := facts.missing(r.needs); len(missing) > 0 {
 		return Transition{}, &Refusal{Code: RefuseNotReady, Action: act, Missing: missing}
 	}
-	t := Transition{From: s.State, To: r.to, Actor: name, Reason: reason, At: now.UTC(), Action: act,
-		Effects: withReason(effectsOf(act), reason)}
+	t := Transition{From: s.State, To: r.to, Actor: name, Reason: reason, At: now.UTC(), Action: act}
+	t.Effects = append(withReason(effectsOf(act), reason), stateChanged(s, t))
 	s.State, s.UpdatedAt = t.To, t.At
 	s.History = append(s.History, t)
 	return t, nil

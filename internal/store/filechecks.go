@@ -11,10 +11,10 @@ import (
 
 // pendFileCheck makes the submission's file check pending: the row that an
 // EffectCheckFile keeps beside its job (see effectRows).
-func pendFileCheck(tx *Tx, id string) error {
+func pendFileCheck(tx *Tx, j *Job) (bool, error) {
 	// job_id is set once its job is inserted with the batch's others (linkFileCheck).
-	_, err := tx.Exec(InsertFileCheckSQL, id, string(opendata.CheckPending), micros(tx.db.now()), 0)
-	return err
+	_, err := tx.Exec(InsertFileCheckSQL, j.SubmissionID, string(opendata.CheckPending), micros(tx.db.now()), 0)
+	return true, err
 }
 
 // linkFileCheck names the job that runs the submission's pending check.
@@ -114,9 +114,9 @@ func (db *DB) deadCheckJob(ctx context.Context, submissionID string) (int64, err
 }
 
 // SaveFileCheck records what job c.JobID found, a final result or a failed
-// attempt (state still pending). It reports false, changing nothing, when a
-// newer request has replaced that job.
-func (db *DB) SaveFileCheck(ctx context.Context, c *opendata.FileCheck) (saved bool, err error) {
+// attempt (state still pending), with its effects (opendata.FileCheckedEffects).
+// It reports false, changing nothing, when a newer request has replaced that job.
+func (db *DB) SaveFileCheck(ctx context.Context, c *opendata.FileCheck, effects ...opendata.Effect) (saved bool, err error) {
 	err = db.update(ctx, func(tx *Tx) error {
 		res, err := tx.Exec(`UPDATE file_checks SET state = $3, checked_at = $4, attempts = $5, http_status = $6,
 			size = $7, content_type = $8, sha256 = $9, format = $10, reason = $11
@@ -127,8 +127,10 @@ func (db *DB) SaveFileCheck(ctx context.Context, c *opendata.FileCheck) (saved b
 			return err
 		}
 		n, err := res.RowsAffected()
-		saved = n == 1
-		return err
+		if saved = n == 1; err != nil || !saved {
+			return err
+		}
+		return queueEffects(tx, c.SubmissionID, effects)
 	})
 	if err != nil {
 		return false, fmt.Errorf("save file check: %w", err)

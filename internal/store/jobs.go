@@ -28,6 +28,8 @@ type Jobs interface {
 type Job struct {
 	SubmissionID string
 	Effect       opendata.Effect
+	Event        int64  // EffectEvent: the event's place in the feed
+	Endpoint     string // EffectEvent: the key prefix whose webhook receives it
 }
 
 // JobStatus is a job as the status API and `datahub jobs list` show it.
@@ -67,15 +69,17 @@ func (db *DB) JobStatuses(ctx context.Context, ids []int64) ([]JobStatus, error)
 }
 
 // effectRow is what the store keeps beside the job of one kind of effect: a
-// row written with the change (before) and the job's id once known (after).
+// row written with the change (before, which also says whether a job is
+// needed at all) and the job's id once known (after).
 type effectRow struct {
-	before func(tx *Tx, submissionID string) error
+	before func(tx *Tx, j *Job) (enqueue bool, err error)
 	after  func(tx *Tx, j Job, jobID int64) error
 }
 
 // effectRows lists the kinds of effect that keep rows of their own.
 var effectRows = map[opendata.EffectKind]effectRow{
 	opendata.EffectCheckFile: {before: pendFileCheck, after: linkFileCheck},
+	opendata.EffectEvent:     {before: writeEvent, after: linkDelivery},
 }
 
 // queueEffects asks for the effects' jobs, inserted before COMMIT with the
@@ -91,12 +95,13 @@ func queueEffects(tx *Tx, submissionID string, effects []opendata.Effect) error 
 		if e.Kind == opendata.EffectNotify && !slices.Contains(opendata.Notices, e.Notice) {
 			return fmt.Errorf("queue effects: unknown notice %q", e.Notice)
 		}
+		j := Job{SubmissionID: submissionID, Effect: e}
 		if row := effectRows[e.Kind]; row.before != nil {
-			if err := row.before(tx, submissionID); err != nil {
+			if enqueue, err := row.before(tx, &j); err != nil || !enqueue {
 				return err
 			}
 		}
-		tx.jobs = append(tx.jobs, Job{SubmissionID: submissionID, Effect: e})
+		tx.jobs = append(tx.jobs, j)
 	}
 	return nil
 }

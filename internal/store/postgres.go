@@ -42,6 +42,7 @@ func openPostgres(ctx context.Context, cfg Config) (*DB, error) {
 			migrationsTable: `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`,
 			migrationLock:   fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d)`, migrationLockID),
 			forUpdate:       " FOR UPDATE",
+			eventsSettled:   " AND txid < pg_snapshot_xmin(pg_current_snapshot())",
 		},
 		read: sqlDB, write: sqlDB, pool: pool, now: time.Now, dataDir: cfg.DataDir,
 	}

@@ -39,6 +39,9 @@ type dialect struct {
 	migrationsTable string // creates the table of applied migrations if missing
 	migrationLock   string // first statement of every migration transaction; "" when BEGIN already excludes others
 	forUpdate       string // locks a row read in a write transaction; "" where writers are already serialized
+	// eventsSettled limits the events feed to events no running transaction can
+	// still precede (a lower seq committed later); "" where writers are serialized.
+	eventsSettled string
 }
 
 // writer runs write transactions.

@@ -1,0 +1,199 @@
+package jobs
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/opendata-datahub/datahub/internal/fetch"
+	"github.com/opendata-datahub/datahub/internal/mail"
+	"github.com/opendata-datahub/datahub/internal/opendata"
+	"github.com/opendata-datahub/datahub/internal/secret"
+	"github.com/opendata-datahub/datahub/internal/store"
+	"github.com/opendata-datahub/datahub/internal/webhook"
+)
+
+// WebhookArgs asks for one event to be delivered to one key's endpoint.
+type WebhookArgs struct {
+	Event    int64  `json:"event"`    // the event's place in the feed
+	Endpoint string `json:"endpoint"` // the key prefix whose endpoint receives it
+}
+
+// Kind names the job kind.
+func (WebhookArgs) Kind() string { return "webhook" }
+
+// WebhookAttempts is how many times a delivery is tried: about 5 s, 30 s,
+// 2 min, 10 min, 30 min, 2 h and 6 h apart.
+const WebhookAttempts = 8
+
+// InsertOpts gives deliveries their own retry budget.
+func (WebhookArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: WebhookAttempts}
+}
+
+func defaultWebhookDelay(attempt int) time.Duration {
+	delays := []time.Duration{5 * time.Second, 30 * time.Second, 2 * time.Minute, 10 * time.Minute,
+		30 * time.Minute, 2 * time.Hour, 6 * time.Hour}
+	return delays[min(max(attempt, 1), len(delays))-1]
+}
+
+// webhookTimeout is how long an endpoint has to answer: any 2xx within it is success.
+const webhookTimeout = 15 * time.Second
+
+// webhookWorker POSTs an event to its endpoint, signed per Standard Webhooks.
+// The body is the same bytes at every attempt, so a receiver never sees two
+// bodies under one webhook-id.
+type webhookWorker struct {
+	river.WorkerDefaults[WebhookArgs]
+	db     *store.DB
+	keys   *secret.Keyring
+	client *http.Client // dials through the file check's address policy; follows no redirect
+	mailer mail.Mailer
+	delay  func(attempt int) time.Duration
+	now    func() time.Time
+}
+
+// NextRetry spaces the attempts.
+func (w *webhookWorker) NextRetry(job *river.Job[WebhookArgs]) time.Time {
+	return time.Now().Add(w.delay(job.Attempt))
+}
+
+// Timeout bounds an attempt: the endpoint's time and the saving of the outcome.
+func (w *webhookWorker) Timeout(*river.Job[WebhookArgs]) time.Duration {
+	return webhookTimeout + 30*time.Second
+}
+
+// Work makes one attempt and records it on the delivery.
+func (w *webhookWorker) Work(ctx context.Context, job *river.Job[WebhookArgs]) error {
+	d, err := w.db.DeliveryOfJob(ctx, job.ID)
+	if opendata.ErrorCode(err) == opendata.ENOTFOUND {
+		return river.JobCancel(err)
+	} else if err != nil {
+		return err
+	}
+	hook, current, old, err := w.db.WebhookSecrets(ctx, job.Args.Endpoint)
+	if opendata.ErrorCode(err) == opendata.ENOTFOUND || (err == nil && hook.DisabledAt != nil) {
+		d.Outcome, d.LastError = opendata.DeliveryFailed, "the endpoint was removed or disabled"
+		return w.finish(ctx, job, d, river.JobCancel(fmt.Errorf("delivery %d: %s", d.ID, d.LastError)))
+	} else if err != nil {
+		return err
+	}
+	ev, _, err := w.db.Event(ctx, job.Args.Event)
+	if err != nil {
+		return err
+	}
+	body, err := json.Marshal(ev)
+	if err != nil {
+		return river.JobCancel(err)
+	}
+	secrets, err := w.open(job.Args.Endpoint, current, old)
+	if err != nil {
+		return err
+	}
+	at := w.now().UTC()
+	status, err := w.post(ctx, hook.URL, ev.ID, at, body, secrets)
+	d.Attempts, d.LastAt, d.LastStatus, d.NextAt = job.Attempt, &at, status, nil
+	if err == nil {
+		d.Outcome, d.LastError, d.DoneAt = opendata.DeliveryDelivered, "", &at
+		return w.finish(ctx, job, d, nil)
+	}
+	d.LastError = err.Error()
+	if job.Attempt >= job.MaxAttempts {
+		d.Outcome, d.DoneAt = opendata.DeliveryFailed, &at
+		return w.finish(ctx, job, d, nil)
+	}
+	next := at.Add(w.delay(job.Attempt))
+	d.NextAt = &next
+	return w.finish(ctx, job, d, err)
+}
+
+// open unseals the endpoint's secrets: the current one, and one being rotated out.
+func (w *webhookWorker) open(prefix string, sealed ...string) ([]string, error) {
+	var out []string
+	for _, s := range sealed {
+		if s == "" {
+			continue
+		}
+		if w.keys == nil {
+			return nil, fmt.Errorf("webhook %s: no secret key to open its signing secret", prefix)
+		}
+		b, err := w.keys.Open(s, webhook.SecretAAD(prefix))
+		if err != nil {
+			return nil, fmt.Errorf("webhook %s: %w", prefix, err)
+		}
+		out = append(out, string(b))
+	}
+	return out, nil
+}
+
+// post sends the event; a non-2xx answer, a timeout or a refused address is an error.
+func (w *webhookWorker) post(ctx context.Context, url, id string, at time.Time, body []byte, secrets []string) (int, error) {
+	sig, err := webhook.Signature(id, at, body, secrets...)
+	if err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, webhookTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "DataHub-Webhooks/1")
+	req.Header.Set("webhook-id", id)
+	req.Header.Set("webhook-timestamp", strconv.FormatInt(at.Unix(), 10))
+	req.Header.Set("webhook-signature", sig)
+	res, err := w.client.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("post: %w", err)
+	}
+	defer res.Body.Close()
+	io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10)) // read a little, so the connection can be reused
+	if res.StatusCode < 200 || res.StatusCode > 299 {
+		return res.StatusCode, fmt.Errorf("the endpoint answered %d", res.StatusCode)
+	}
+	return res.StatusCode, nil
+}
+
+// finish records the attempt, emails the key's contact when the endpoint is
+// now disabled, and returns then (River retries an error).
+func (w *webhookWorker) finish(ctx context.Context, job *river.Job[WebhookArgs], d opendata.Delivery, then error) error {
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	disabled, err := w.db.RecordDelivery(sctx, d)
+	if err != nil {
+		return err
+	}
+	if disabled {
+		if err := w.tellDisabled(sctx, job.Args.Endpoint); err != nil {
+			return err
+		}
+	}
+	return then
+}
+
+func (w *webhookWorker) tellDisabled(ctx context.Context, prefix string) error {
+	keys, err := w.db.Keys(ctx)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if k.Prefix == prefix && k.Contact != "" {
+			return w.mailer.Send(ctx, mail.WebhookDisabled(mail.Data{To: []string{k.Contact}, Detail: prefix}))
+		}
+	}
+	return nil
+}
+
+// NewWebhookClient is the client deliveries use: the address policy p at
+// every dial, no redirects, the endpoint's answer capped.
+func NewWebhookClient(p fetch.Policy) *http.Client {
+	return fetch.NewHTTPClient(p, fetch.HTTPOptions{Timeout: webhookTimeout, MaxResponseBytes: 64 << 10})
+}
