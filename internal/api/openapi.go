@@ -22,8 +22,8 @@ func (s *Server) OpenAPIJSON() []byte { return s.openapi.body }
 
 // vocabularySchemas names the schema that holds each vocabulary's enum.
 var vocabularySchemas = [...]struct{ field, schema string }{
-	{"collection", "Collection"}, {"subject", "Subject"}, {"frequency", "Frequency"},
-	{"jurisdiction", "Jurisdiction"}, {"audience", "Audience"},
+	{"collection", "CollectionChoice"}, {"subject", "SubjectChoice"}, {"frequency", "FrequencyChoice"},
+	{"jurisdiction", "JurisdictionChoice"}, {"audience", "AudienceChoice"},
 }
 
 func openAPIDocument(vocab *opendata.Vocabulary, publicURL string) (staticJSON, error) {

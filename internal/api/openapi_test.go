@@ -89,8 +89,8 @@ func TestOpenAPIEnumsComeFromTheServer(t *testing.T) {
 	e := newEnv(t)
 	doc := served(t, e)
 	vocab := opendata.MustLoadVocabulary()
-	for schema, field := range map[string]string{"Collection": "collection", "Subject": "subject", "Frequency": "frequency",
-		"Jurisdiction": "jurisdiction", "Audience": "audience"} {
+	for schema, field := range map[string]string{"CollectionChoice": "collection", "SubjectChoice": "subject",
+		"FrequencyChoice": "frequency", "JurisdictionChoice": "jurisdiction", "AudienceChoice": "audience"} {
 		var got []string
 		json.Unmarshal([]byte(jsonOf(t, at(doc, "components", "schemas", schema, "enum"))), &got)
 		if want := vocab.Values(field); !slices.Equal(got, want) || len(want) == 0 {
@@ -170,7 +170,7 @@ func TestTrafficCheckCatchesDisagreements(t *testing.T) {
 			s["properties"].(map[string]any)["project"] = map[string]any{"type": "string"}
 		}, "POST", "/api/opendata/submit", validBody(nil), []string{"DH-Auth-Key", key}},
 		{"a choice the document does not allow but the server accepts", func(doc map[string]any) {
-			at(doc, "components", "schemas", "Frequency").(map[string]any)["enum"] = []any{"P1M"}
+			at(doc, "components", "schemas", "FrequencyChoice").(map[string]any)["enum"] = []any{"P1M"}
 		}, "POST", "/api/opendata/submit", validBody(map[string]any{"file_id": "accepted"}), []string{"DH-Auth-Key", key}},
 		{"a status the operation does not document", func(doc map[string]any) {
 			delete(at(doc, "paths", "/api/opendata/submissions/{id}", "get", "responses").(map[string]any), "404")
