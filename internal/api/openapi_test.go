@@ -84,8 +84,8 @@ func TestOpenAPIDocumentLints(t *testing.T) {
 	}
 }
 
-// The enums are the server's own lists.
-func TestOpenAPIEnumsComeFromTheServer(t *testing.T) {
+// The enums are the server's own lists, and the limits its validator's.
+func TestOpenAPIRulesAreTheServers(t *testing.T) {
 	e := newEnv(t)
 	doc := served(t, e)
 	vocab := opendata.MustLoadVocabulary()
@@ -102,6 +102,40 @@ func TestOpenAPIEnumsComeFromTheServer(t *testing.T) {
 	json.Unmarshal([]byte(jsonOf(t, at(doc, "components", "schemas", "FieldProblemCode", "enum"))), &fieldCodes)
 	if !slices.Equal(codes, api.ProblemCodes()) || !slices.Equal(fieldCodes, opendata.FieldCodes()) {
 		t.Errorf("code enums %v and %v", codes, fieldCodes)
+	}
+	// The written limits are the validator's.
+	props := at(doc, "components", "schemas", "SubmitRequest", "properties").(map[string]any)
+	for _, l := range []struct {
+		path  []string
+		limit int
+	}{
+		{[]string{"file_url", "maxLength"}, opendata.MaxURL},
+		{[]string{"file_id", "maxLength"}, opendata.MaxFileID},
+		{[]string{"file_name", "maxLength"}, opendata.MaxFileName},
+		{[]string{"email_contact", "maxLength"}, opendata.MaxEmail},
+		{[]string{"title_translated_en", "maxLength"}, opendata.MaxTitle},
+		{[]string{"title_translated_fr", "maxLength"}, opendata.MaxTitle},
+		{[]string{"notes_translated_en", "maxLength"}, opendata.MaxNotes},
+		{[]string{"notes_translated_fr", "maxLength"}, opendata.MaxNotes},
+		{[]string{"keywords_en", "oneOf", "1", "maxItems"}, opendata.MaxKeywords},
+		{[]string{"keywords_en", "oneOf", "1", "items", "minLength"}, opendata.MinKeyword},
+		{[]string{"keywords_en", "oneOf", "1", "items", "maxLength"}, opendata.MaxKeyword},
+		{[]string{"keywords_fr", "oneOf", "1", "maxItems"}, opendata.MaxKeywords},
+		{[]string{"keywords_fr", "oneOf", "1", "items", "minLength"}, opendata.MinKeyword},
+		{[]string{"keywords_fr", "oneOf", "1", "items", "maxLength"}, opendata.MaxKeyword},
+	} {
+		var node any = props
+		for _, step := range l.path {
+			switch n := node.(type) {
+			case map[string]any:
+				node = n[step]
+			case []any:
+				node = n[step[0]-'0']
+			}
+		}
+		if node != float64(l.limit) {
+			t.Errorf("%v is %v, want %d", l.path, node, l.limit)
+		}
 	}
 	if got := at(doc, "info", "contact", "url"); got != "https://datahub.example/" {
 		t.Errorf("contact URL %v", got)
