@@ -47,25 +47,15 @@ func (r *routes) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Re
 }
 
 // pages registers the web UI's routes, refusing cross-origin form posts
-// (http.CrossOriginProtection, on top of each form's CSRF token); only the
-// documented pages are recorded with the API's routes.
-type pages struct {
-	*http.ServeMux
-	api *routes
-}
+// (http.CrossOriginProtection, on top of each form's CSRF token). They are for
+// people, not API clients, so they are not recorded for the OpenAPI check.
+type pages struct{ *http.ServeMux }
 
 func (p *pages) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
-	if documentedPages[pattern] {
-		p.api.patterns = append(p.api.patterns, pattern)
-	}
 	p.ServeMux.Handle(pattern, crossOrigin.Handler(http.HandlerFunc(h)))
 }
 
 var crossOrigin = http.NewCrossOriginProtection()
-
-// documentedPages are the web routes in the OpenAPI document: the page that
-// flow_url opens, and the static files it loads.
-var documentedPages = map[string]bool{"GET /flow/{id}": true, "GET /static/{version}/{name...}": true}
 
 func newApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (a *app, err error) {
 	// The OpenID provider is asked first: when it cannot be reached the service
@@ -138,9 +128,7 @@ func newApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (a *app, e
 	mux := &routes{ServeMux: http.NewServeMux()}
 	a.api.Register(mux)
 	mux.HandleFunc("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}).ServeHTTP)
-	// The pages are for people, not API clients: they are not in the OpenAPI
-	// document, except flow_url's page, which the API hands out.
-	webSrv.Register(&pages{ServeMux: mux.ServeMux, api: mux})
+	webSrv.Register(&pages{ServeMux: mux.ServeMux})
 	a.patterns = mux.patterns
 	a.handler = api.Observe(mux, logger, a.api.Metrics())
 	return a, nil

@@ -55,22 +55,27 @@ func (s *Server) authed(h func(http.ResponseWriter, *http.Request, *auth.Client)
 func (s *Server) allow(w http.ResponseWriter, l *rate.Limiter) bool {
 	now := time.Now()
 	ok := l.AllowN(now, 1)
-	per, burst := float64(l.Limit()), l.Burst()
-	tokens := max(l.TokensAt(now), 0)
-	h := w.Header()
-	h["Ratelimit-Policy"] = []string{`"key";q=` + strconv.Itoa(burst) + `;w=` + strconv.Itoa(int(math.Ceil(float64(burst)/per)))}
-	h["Ratelimit"] = []string{`"key";r=` + strconv.Itoa(int(tokens)) + `;t=` + strconv.Itoa(int(math.Ceil((float64(burst)-tokens)/per)))}
+	setRateLimit(w.Header(), "key", l, now)
 	if !ok {
-		h["Retry-After"] = []string{strconv.Itoa(max(1, int(math.Ceil((1-tokens)/per))))}
+		w.Header()["Retry-After"] = []string{strconv.Itoa(max(1, int(math.Ceil((1-max(l.TokensAt(now), 0))/float64(l.Limit())))))}
 	}
 	return ok
 }
 
+// setRateLimit describes the bucket l as the named policy: its quota and
+// window, the requests left and the seconds until it is full again.
+func setRateLimit(h http.Header, name string, l *rate.Limiter, now time.Time) {
+	per, burst := float64(l.Limit()), l.Burst()
+	tokens := max(l.TokensAt(now), 0)
+	h["Ratelimit-Policy"] = []string{`"` + name + `";q=` + strconv.Itoa(burst) + `;w=` + strconv.Itoa(int(math.Ceil(float64(burst)/per)))}
+	h["Ratelimit"] = []string{`"` + name + `";r=` + strconv.Itoa(int(tokens)) + `;t=` + strconv.Itoa(int(math.Ceil((float64(burst)-tokens)/per)))}
+}
+
 // refuse answers a refused key: 401 with WWW-Authenticate, or 429 once the
-// client address has failed too often.
+// client address has failed too often; both describe the address's bucket of failures.
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request, fail auth.Failure) {
 	s.metrics.authFailures.WithLabelValues(string(fail)).Inc()
-	if wait, ok := s.failures.allow(clientAddr(r)); !ok {
+	if wait, ok := s.failures.allow(clientAddr(r), w.Header()); !ok {
 		s.metrics.rateLimited.WithLabelValues("auth_failures").Inc()
 		secs := strconv.Itoa(max(1, int(math.Ceil(wait.Seconds()))))
 		w.Header().Set("Retry-After", secs)
@@ -111,8 +116,9 @@ func newAddrLimiter(perMinute int) *addrLimiter {
 	return &addrLimiter{limit: rate.Limit(float64(perMinute) / 60), burst: perMinute, entries: map[string]*addrEntry{}}
 }
 
-// allow counts one failure for addr; when none is left it says how long to wait.
-func (a *addrLimiter) allow(addr string) (time.Duration, bool) {
+// allow counts one failure for addr and describes its bucket in h; when none
+// is left it says how long to wait.
+func (a *addrLimiter) allow(addr string, h http.Header) (time.Duration, bool) {
 	now := time.Now()
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -130,7 +136,9 @@ func (a *addrLimiter) allow(addr string) (time.Duration, bool) {
 		a.entries[addr] = e
 	}
 	e.seen = now
-	if e.lim.AllowN(now, 1) {
+	ok := e.lim.AllowN(now, 1)
+	setRateLimit(h, "auth", e.lim, now)
+	if ok {
 		return 0, true
 	}
 	return time.Duration((1 - e.lim.TokensAt(now)) / float64(a.limit) * float64(time.Second)), false

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -113,13 +114,21 @@ func TestKeyRateLimit(t *testing.T) {
 func TestFailedAuthenticationsAreLimitedPerAddress(t *testing.T) {
 	e := newEnv(t, func(o *envOptions) { o.authFailures = 3 })
 	good := e.key("CFS")
-	for range 3 {
-		wantStatus(t, e.do("GET", "/api/opendata/choices", "", "DH-Auth-Key", "dh_bad"), 401)
+	for i := range 3 {
+		w := e.do("GET", "/api/opendata/choices", "", "DH-Auth-Key", "dh_bad")
+		wantStatus(t, w, 401)
+		if got, want := w.Header().Get("RateLimit"), fmt.Sprintf(`"auth";r=%d;`, 2-i); !strings.HasPrefix(got, want) ||
+			w.Header().Get("RateLimit-Policy") != `"auth";q=3;w=60` {
+			t.Fatalf("401 rate limit fields %q, %q; want %s...", got, w.Header().Get("RateLimit-Policy"), want)
+		}
 	}
 	w := e.do("GET", "/api/opendata/choices", "", "DH-Auth-Key", "dh_bad")
 	wantStatus(t, w, http.StatusTooManyRequests)
 	if w.Header().Get("Retry-After") == "" {
 		t.Fatal("429 without Retry-After")
+	}
+	if !strings.HasPrefix(w.Header().Get("RateLimit"), `"auth";r=0;`) || w.Header().Get("RateLimit-Policy") != `"auth";q=3;w=60` {
+		t.Fatalf("429 rate limit fields: %v", w.Header())
 	}
 	// A valid key from the same address still works.
 	wantStatus(t, e.do("GET", "/api/opendata/choices", "", "DH-Auth-Key", good), 200)

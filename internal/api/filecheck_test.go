@@ -74,7 +74,8 @@ func newJobsEnv(t *testing.T, cfg store.Config) (*env, *jobs.Queue) {
 	}
 	mux := http.NewServeMux()
 	srv.Register(mux)
-	return &env{t: t, db: db, secret: secret, srv: srv, h: api.Observe(mux, logger, srv.Metrics())}, q
+	return &env{t: t, db: db, secret: secret, srv: srv, h: api.Observe(mux, logger, srv.Metrics()),
+		openapi: newTrafficCheck(t, srv.OpenAPIJSON())}, q
 }
 
 // status polls the submission's status until done accepts it.

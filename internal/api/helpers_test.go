@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -20,13 +21,15 @@ import (
 	"github.com/opendata-datahub/datahub/internal/store/storetest"
 )
 
-// env is a whole API on a real SQLite store in a temporary directory.
+// env is a whole API on a real SQLite store in a temporary directory. Every
+// exchange through do, submit and serve is checked against the OpenAPI document.
 type env struct {
-	t      testing.TB
-	db     *store.DB
-	secret []byte
-	srv    *api.Server
-	h      http.Handler
+	t       testing.TB
+	db      *store.DB
+	secret  []byte
+	srv     *api.Server
+	h       http.Handler
+	openapi *trafficCheck
 }
 
 type envOptions struct {
@@ -59,7 +62,8 @@ func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
 	}
 	mux := http.NewServeMux()
 	srv.Register(mux)
-	return &env{t: t, db: db, secret: secret, srv: srv, h: api.Observe(mux, logger, srv.Metrics())}
+	return &env{t: t, db: db, secret: secret, srv: srv, h: api.Observe(mux, logger, srv.Metrics()),
+		openapi: newTrafficCheck(t, srv.OpenAPIJSON())}
 }
 
 // key creates an API key for project and returns it.
@@ -90,8 +94,22 @@ func (e *env) do(method, path, body string, headers ...string) *httptest.Respons
 		}
 		r.Header.Set(headers[i], headers[i+1])
 	}
+	return e.serve(r)
+}
+
+// serve answers r and fails the test when the exchange disagrees with the OpenAPI document.
+func (e *env) serve(r *http.Request) *httptest.ResponseRecorder {
+	e.t.Helper()
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
 	w := httptest.NewRecorder()
 	e.h.ServeHTTP(w, r)
+	for _, p := range e.openapi.problems(exchange{r: r, body: body, w: w}) {
+		e.t.Errorf("%s %s (%d) disagrees with the OpenAPI document: %s", r.Method, r.URL, w.Code, p)
+	}
 	return w
 }
 

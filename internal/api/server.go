@@ -65,7 +65,7 @@ func New(cfg Config, db *store.DB, keys *auth.Keyring, vocab *opendata.Vocabular
 	if s.choices, err = newStaticJSON(vocab.Lists()); err != nil {
 		return nil, err
 	}
-	if s.openapi, err = openAPIDocument(); err != nil {
+	if s.openapi, err = openAPIDocument(vocab, cfg.PublicURL); err != nil {
 		return nil, err
 	}
 	return s, nil

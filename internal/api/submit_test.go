@@ -67,9 +67,7 @@ func TestSubmitBodyRules(t *testing.T) {
 	r := httptest.NewRequest("POST", "/api/opendata/submit", strings.NewReader(strings.Repeat(" ", 1<<20+10)))
 	r.ContentLength = -1
 	r.Header.Set("DH-Auth-Key", key)
-	w := httptest.NewRecorder()
-	e.h.ServeHTTP(w, r)
-	wantStatus(t, w, 413)
+	wantStatus(t, e.serve(r), 413)
 }
 
 func TestSubmitReportsEveryProblemInTheReadersLanguage(t *testing.T) {

@@ -17,6 +17,13 @@ const (
 	CodeMalformedJSON  = "malformed_json"
 )
 
+// FieldCodes lists every field error code, in the order above; the OpenAPI
+// document's enum is built from it.
+func FieldCodes() []string {
+	return []string{CodeRequired, CodeTooLong, CodeTooShort, CodeTooMany, CodeInvalidFormat, CodeInvalidChoice,
+		CodeRepeatedChoice, CodeInvalidDate, CodeFutureDate, CodeDateOrder, CodeUnknownField, CodeDuplicate, CodeMalformedJSON}
+}
+
 // Reasons refine CodeInvalidFormat so that messages can say what is wrong.
 const (
 	ReasonType        = "type"         // not a string, or not a list of strings
