@@ -22,6 +22,7 @@ import (
 	"github.com/opendata-datahub/datahub/internal/publish"
 	"github.com/opendata-datahub/datahub/internal/store"
 	"github.com/opendata-datahub/datahub/internal/web"
+	"github.com/opendata-datahub/datahub/internal/webhook"
 )
 
 // app is the whole service wired together, without its listener, so tests
@@ -112,6 +113,7 @@ func newApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (a *app, e
 	a.api, err = api.New(api.Config{
 		PublicURL: c.publicURL, Location: loc, EmailDomains: splitList(c.contactDomains),
 		AuthFailuresPerMinute: c.authFailures, Logger: logger,
+		Webhooks: webhook.Endpoints{Store: a.db, Keys: registry.Keys},
 	}, a.db, a.keys, vocab, reg)
 	if err != nil {
 		return nil, err

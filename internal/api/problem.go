@@ -126,3 +126,10 @@ func writeBody(w http.ResponseWriter, status int, contentType string, body []byt
 	w.WriteHeader(status)
 	w.Write(body)
 }
+
+// sendInvalid answers 400 with one problem on one field of a request other
+// than a submission: problem bad_query for a query parameter, bad_request for the body.
+func (s *Server) sendInvalid(w http.ResponseWriter, r *http.Request, problem, field, code, key string, pairs ...string) {
+	lang := i18n.Negotiate(r.Header.Get("Accept-Language"))
+	sendProblem(w, invalid(r, problem, []FieldProblem{{Field: field, Code: code, Message: i18n.T(lang, key, pairs...)}}))
+}

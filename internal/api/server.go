@@ -16,6 +16,7 @@ import (
 	"github.com/opendata-datahub/datahub/internal/auth"
 	"github.com/opendata-datahub/datahub/internal/opendata"
 	"github.com/opendata-datahub/datahub/internal/store"
+	"github.com/opendata-datahub/datahub/internal/webhook"
 )
 
 // Config is what the API needs to know about its deployment.
@@ -26,6 +27,7 @@ type Config struct {
 	MaxBodyBytes          int64          // default 1 MiB
 	AuthFailuresPerMinute int            // per client address; default 60, 0 keeps the default
 	Logger                *slog.Logger
+	Webhooks              webhook.Endpoints // sets keys' endpoints and makes their secrets
 }
 
 // Server holds what the handlers share.
@@ -90,16 +92,30 @@ func (s *Server) Register(mux Router) {
 	mux.HandleFunc("GET /api/opendata/submissions", s.authed(s.listSubmissions))
 	mux.HandleFunc("GET /api/opendata/submissions/{id}", s.authed(s.getSubmission))
 	mux.HandleFunc("POST /api/opendata/submissions/{id}/check", s.authed(s.checkFile))
+	mux.HandleFunc("POST /api/opendata/validate", s.authed(s.validate))
+	mux.HandleFunc("GET /api/opendata/events", s.authed(s.listEvents))
+	mux.HandleFunc("GET /api/opendata/webhook", s.authed(s.getWebhook))
+	mux.HandleFunc("PUT /api/opendata/webhook", s.authed(s.putWebhook))
+	mux.HandleFunc("DELETE /api/opendata/webhook", s.authed(s.deleteWebhook))
+	mux.HandleFunc("POST /api/opendata/webhook/rotate", s.authed(s.rotateWebhook))
+	mux.HandleFunc("GET /api/opendata/webhook/deliveries", s.authed(s.listDeliveries))
+	mux.HandleFunc("POST /api/opendata/webhook/deliveries/{id}/retry", s.authed(s.retryDelivery))
 	mux.HandleFunc("GET /api/openapi.json", s.openapi.serve)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	// Known paths with another method, and unknown API paths, answer in problem JSON.
 	for path, allow := range map[string]string{
-		"/api/opendata/submit":                 "POST",
-		"/api/opendata/choices":                "GET, HEAD",
-		"/api/opendata/submissions":            "GET, HEAD",
-		"/api/opendata/submissions/{id}":       "GET, HEAD",
-		"/api/opendata/submissions/{id}/check": "POST",
+		"/api/opendata/submit":                        "POST",
+		"/api/opendata/choices":                       "GET, HEAD",
+		"/api/opendata/submissions":                   "GET, HEAD",
+		"/api/opendata/submissions/{id}":              "GET, HEAD",
+		"/api/opendata/submissions/{id}/check":        "POST",
+		"/api/opendata/validate":                      "POST",
+		"/api/opendata/events":                        "GET, HEAD",
+		"/api/opendata/webhook":                       "GET, HEAD, PUT, DELETE",
+		"/api/opendata/webhook/rotate":                "POST",
+		"/api/opendata/webhook/deliveries":            "GET, HEAD",
+		"/api/opendata/webhook/deliveries/{id}/retry": "POST",
 	} {
 		mux.HandleFunc(path, s.authed(methodNotAllowed(allow)))
 	}

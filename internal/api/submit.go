@@ -31,13 +31,7 @@ type submitted struct {
 
 // submit handles POST /api/opendata/submit.
 func (s *Server) submit(w http.ResponseWriter, r *http.Request, c *auth.Client) {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-			writeProblem(w, r, http.StatusUnsupportedMediaType, "media_type", nil)
-			return
-		}
-	}
-	body, ok := s.readBody(w, r)
+	body, ok := s.readJSON(w, r)
 	if !ok {
 		return
 	}
@@ -80,6 +74,32 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, c *auth.Client) 
 		}
 	}
 	s.finishSubmit(w, r, status, resp, err)
+}
+
+// validate handles POST /api/opendata/validate: the submit body checked
+// exactly as submit checks it, answered as submit would answer a problem
+// (duplicate included), or 200 {"valid": true}; nothing is stored or enqueued.
+func (s *Server) validate(w http.ResponseWriter, r *http.Request, c *auth.Client) {
+	body, ok := s.readJSON(w, r)
+	if !ok {
+		return
+	}
+	status, resp, err := s.checkSubmission(r, c, body)
+	if err == nil && status == http.StatusOK {
+		resp, err = json.Marshal(map[string]bool{"valid": true})
+	}
+	s.finishSubmit(w, r, status, resp, err)
+}
+
+// readJSON reads a submit body: application/json (any charset) or no Content-Type, at most MaxBodyBytes.
+func (s *Server) readJSON(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+			writeProblem(w, r, http.StatusUnsupportedMediaType, "media_type", nil)
+			return nil, false
+		}
+	}
+	return s.readBody(w, r)
 }
 
 func (s *Server) finishSubmit(w http.ResponseWriter, r *http.Request, status int, resp []byte, err error) {
@@ -169,13 +189,14 @@ func idempotencyKey(h http.Header) (string, bool) {
 	return v, true
 }
 
-// createSubmission decodes, validates and stores a submission. It returns the
-// status and body to send; err is only for failures of the service itself.
-func (s *Server) createSubmission(r *http.Request, c *auth.Client, body []byte, rec *store.IdempotentResponse) (int, []byte, error) {
+// decodeSubmission decodes and validates a submit body. On a problem it
+// returns the 400 to send (and zero fields); err is only for failures of the service itself.
+func (s *Server) decodeSubmission(r *http.Request, c *auth.Client, body []byte) (opendata.Fields, int, []byte, error) {
 	lang := i18n.Negotiate(r.Header.Get("Accept-Language"))
 	raw, errs := opendata.DecodeJSON(body)
 	if len(errs) == 1 && errs[0].Code == opendata.CodeMalformedJSON {
-		return s.rejected(r, lang, errs, nil)
+		status, resp, err := s.rejected(r, lang, errs, nil)
+		return opendata.Fields{}, status, resp, err
 	}
 	fields, verrs := s.rules().Validate(raw)
 	// Validation errors come in field order, then unknown fields.
@@ -183,22 +204,54 @@ func (s *Server) createSubmission(r *http.Request, c *auth.Client, body []byte, 
 	if len(errs) > 0 {
 		var dup *store.DuplicateError
 		if fileID, ok := raw[opendata.FieldFileID]; ok && !hasFieldError(errs, opendata.FieldFileID) {
-			id, err := s.db.SubmissionIDByFileID(r.Context(), c.Project, strings.TrimSpace(fileID.Str))
-			if err != nil {
-				return 0, nil, err
-			}
-			if id != "" {
-				dup = &store.DuplicateError{ExistingID: id}
+			var err error
+			if dup, err = s.duplicate(r, c, strings.TrimSpace(fileID.Str)); err != nil {
+				return opendata.Fields{}, 0, nil, err
 			}
 		}
-		return s.rejected(r, lang, errs, dup)
+		status, resp, err := s.rejected(r, lang, errs, dup)
+		return opendata.Fields{}, status, resp, err
+	}
+	return fields, http.StatusOK, nil, nil
+}
+
+// duplicate returns the project's submission with fileID, or nil.
+func (s *Server) duplicate(r *http.Request, c *auth.Client, fileID string) (*store.DuplicateError, error) {
+	id, err := s.db.SubmissionIDByFileID(r.Context(), c.Project, fileID)
+	if err != nil || id == "" {
+		return nil, err
+	}
+	return &store.DuplicateError{ExistingID: id}, nil
+}
+
+// checkSubmission answers as createSubmission would, storing nothing: a
+// valid body whose file_id the project used is a duplicate.
+func (s *Server) checkSubmission(r *http.Request, c *auth.Client, body []byte) (int, []byte, error) {
+	fields, status, resp, err := s.decodeSubmission(r, c, body)
+	if err != nil || status != http.StatusOK {
+		return status, resp, err
+	}
+	dup, err := s.duplicate(r, c, fields.FileID)
+	if err != nil || dup == nil {
+		return http.StatusOK, nil, err
+	}
+	return s.rejected(r, i18n.Negotiate(r.Header.Get("Accept-Language")), nil, dup)
+}
+
+// createSubmission decodes, validates and stores a submission. It returns the
+// status and body to send; err is only for failures of the service itself.
+func (s *Server) createSubmission(r *http.Request, c *auth.Client, body []byte, rec *store.IdempotentResponse) (int, []byte, error) {
+	lang := i18n.Negotiate(r.Header.Get("Accept-Language"))
+	fields, status, resp, err := s.decodeSubmission(r, c, body)
+	if err != nil || status != http.StatusOK {
+		return status, resp, err
 	}
 	id, err := uuid.NewV7() // time-ordered: new rows land at the end of the index
 	if err != nil {
 		return 0, nil, err
 	}
 	sub := opendata.NewSubmission(id.String(), c.Project, c.Prefix, fields, time.Now())
-	resp, err := json.Marshal(submitted{DatahubID: sub.ID, FlowURL: s.FlowURL(sub.ID)})
+	resp, err = json.Marshal(submitted{DatahubID: sub.ID, FlowURL: s.FlowURL(sub.ID)})
 	if err != nil {
 		return 0, nil, err
 	}
