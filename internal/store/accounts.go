@@ -103,7 +103,7 @@ func (db *DB) Actor(ctx context.Context, email string) (opendata.Actor, error) {
 
 // Approvers returns the addresses that approve project's submissions.
 func (db *DB) Approvers(ctx context.Context, project string) ([]string, error) {
-	return db.emails(ctx, `SELECT DISTINCT email FROM roles WHERE role = 'approver' AND (project = '' OR project = $1) ORDER BY email`,
+	return db.emails(ctx, `SELECT DISTINCT email FROM roles WHERE role = 'approver' AND project IN ('', $1) ORDER BY email`,
 		opendata.NormProject(project))
 }
 

@@ -46,6 +46,7 @@ func (f *fakeJobs) Enqueue(_ context.Context, tx *sql.Tx, jobs []store.Job) ([]i
 			f.ids[j.SubmissionID] = append(f.ids[j.SubmissionID], f.next)
 		case opendata.EffectNotify:
 			f.notices = append(f.notices, j)
+		case opendata.EffectPublish, opendata.EffectUnpublish, opendata.EffectEvent:
 		default:
 			return nil, fmt.Errorf("unknown effect %q", j.Effect.Kind)
 		}

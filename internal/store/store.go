@@ -31,7 +31,12 @@ type DB struct {
 	now     func() time.Time
 	jobs    Jobs   // enqueues background work; nil writes the rows but enqueues nothing
 	dataDir string // holds uploads; may be empty on PostgreSQL, which then refuses them
+	observe func(q string, args []any) // sees every read; set by tests of query plans
 }
+
+// ObserveQueries has fn see every read query and its arguments, for tests
+// that check query plans. Call it before the store is used.
+func (db *DB) ObserveQueries(fn func(q string, args []any)) { db.observe = fn }
 
 // dialect holds what differs between SQLite and PostgreSQL outside the shared queries.
 type dialect struct {
@@ -106,10 +111,16 @@ func (db *DB) PgxPool() *pgxpool.Pool { return db.pool }
 // query runs a read on the read pool. Statements are prepared once per
 // connection: by the caching driver on SQLite (stmtcache.go), by pgx on PostgreSQL.
 func (db *DB) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if db.observe != nil {
+		db.observe(q, args)
+	}
 	return db.read.QueryContext(ctx, q, args...)
 }
 
 func (db *DB) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if db.observe != nil {
+		db.observe(q, args)
+	}
 	return db.read.QueryRowContext(ctx, q, args...)
 }
 

@@ -157,9 +157,20 @@ func (db *DB) ListSubmissions(ctx context.Context, f Filter) (*Page, error) {
 	if after <= 0 {
 		after = 1<<63 - 1
 	}
-	rows, err := db.query(ctx, `SELECT `+submissionColumns+` FROM submissions
-		WHERE project = $1 AND seq < $2 AND ($3 = '' OR state = $3) AND ($4 = '' OR file_id = $4)
-		ORDER BY seq DESC LIMIT $5`, f.Project, after, string(f.State), f.FileID, f.Limit+1)
+	// One condition per filter given, never "($n = '' OR col = $n)": SQLite
+	// cannot use an index for that form, and would scan the project's rows.
+	q := `SELECT ` + submissionColumns + ` FROM submissions WHERE project = $1 AND seq < $2`
+	args := []any{opendata.NormProject(f.Project), after}
+	if f.FileID != "" { // (project, file_id) is unique: one row at most
+		args = append(args, f.FileID)
+		q += fmt.Sprintf(` AND file_id = $%d`, len(args))
+	}
+	if f.State != "" {
+		args = append(args, string(f.State))
+		q += fmt.Sprintf(` AND state = $%d`, len(args))
+	}
+	args = append(args, f.Limit+1)
+	rows, err := db.query(ctx, q+fmt.Sprintf(` ORDER BY seq DESC LIMIT $%d`, len(args)), args...)
 	if err != nil {
 		return nil, fmt.Errorf("list submissions: %w", err)
 	}

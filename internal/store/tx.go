@@ -21,5 +21,8 @@ func (t *Tx) Exec(q string, args ...any) (sql.Result, error) {
 
 // QueryRow runs a query in the transaction.
 func (t *Tx) QueryRow(q string, args ...any) *sql.Row {
+	if t.db.observe != nil {
+		t.db.observe(q, args)
+	}
 	return t.tx.QueryRowContext(t.ctx, q, args...)
 }

@@ -42,3 +42,8 @@ CREATE TABLE webhook_deliveries (
     created_at  BIGINT NOT NULL
 );
 CREATE INDEX webhook_deliveries_key ON webhook_deliveries (key_prefix, id);
+CREATE INDEX webhook_deliveries_job ON webhook_deliveries (job_id);
+CREATE INDEX webhook_deliveries_event ON webhook_deliveries (event_seq);
+
+-- The approvers and admins a notice goes to, without reading every role.
+CREATE INDEX roles_role_project ON roles (role, project, email);
