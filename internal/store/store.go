@@ -29,8 +29,8 @@ type DB struct {
 	writer  writer
 	epoch   keyEpoch
 	now     func() time.Time
-	jobs    Jobs   // enqueues background work; nil writes the rows but enqueues nothing
-	dataDir string // holds uploads; may be empty on PostgreSQL, which then refuses them
+	jobs    Jobs                       // enqueues background work; nil writes the rows but enqueues nothing
+	dataDir string                     // holds uploads; may be empty on PostgreSQL, which then refuses them
 	observe func(q string, args []any) // sees every read; set by tests of query plans
 }
 
