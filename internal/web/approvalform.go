@@ -292,6 +292,7 @@ func (s *Server) approvalFormPDF(w http.ResponseWriter, r *http.Request, v *view
 		s.internalError(w, r, err)
 		return
 	}
+	sendDeadline(w, s.cfg.DownloadWriteTimeout)
 	h := w.Header()
 	h.Set("Content-Type", "application/pdf")
 	h.Set("Content-Disposition", `attachment; filename="approval-form-`+sub.ID+`.pdf"`)

@@ -48,8 +48,13 @@ type Config struct {
 	SessionTTL     time.Duration  // how long a sign-in lasts; default 12h
 	OIDC           *OIDC          // OpenID Connect sign-in; nil offers the emailed link only
 	UploadMaxBytes int64          // largest signed approval accepted; default 10 MiB
-	Logger         *slog.Logger
-	Now            func() time.Time // the clock; default time.Now
+	// A slow client must not hold a connection: how long a form's body may
+	// take to arrive (default 1m), an upload's (10m), and a PDF to be sent (10m).
+	FormReadTimeout      time.Duration
+	UploadReadTimeout    time.Duration
+	DownloadWriteTimeout time.Duration
+	Logger               *slog.Logger
+	Now                  func() time.Time // the clock; default time.Now
 }
 
 // Server renders the pages.
@@ -77,6 +82,15 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.UploadMaxBytes <= 0 {
 		cfg.UploadMaxBytes = 10 << 20
+	}
+	if cfg.FormReadTimeout <= 0 {
+		cfg.FormReadTimeout = time.Minute
+	}
+	if cfg.UploadReadTimeout <= 0 {
+		cfg.UploadReadTimeout = 10 * time.Minute
+	}
+	if cfg.DownloadWriteTimeout <= 0 {
+		cfg.DownloadWriteTimeout = 10 * time.Minute
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
