@@ -155,7 +155,7 @@ func newQueue(db *store.DB, c *serveConfig, mailer mail.Mailer, logger *slog.Log
 		TotalTimeout: c.fetchTimeout, MaxBytes: c.fetchMaxBytes,
 	})
 	return jobs.New(db, jobs.Config{Fetch: client, Mailer: mailer, PublicURL: c.publicURL, FetchTimeout: c.fetchTimeout, Workers: c.jobWorkers,
-		RescueAfter: c.jobRescueAfter, Logger: logger})
+		ChecksPerProject: c.checksPerProj, RescueAfter: c.jobRescueAfter, Logger: logger})
 }
 
 func (a *app) close() {

@@ -38,6 +38,7 @@ type serveConfig struct {
 	fetchTimeout    time.Duration
 	fetchMaxBytes   int64
 	jobWorkers      int
+	checksPerProj   int
 	jobRescueAfter  time.Duration
 	smtpURL         string
 	mailFrom        string
@@ -72,6 +73,7 @@ func serveFlags(fs *flag.FlagSet) *serveConfig {
 	fs.DurationVar(&c.fetchTimeout, "fetch-timeout", 15*time.Minute, "longest a file check may take, download included")
 	fs.Int64Var(&c.fetchMaxBytes, "fetch-max-bytes", 2<<30, "largest file a check accepts, in bytes")
 	fs.IntVar(&c.jobWorkers, "job-workers", 4, "background jobs this replica runs at once; 0 runs none, leaving them to other replicas")
+	fs.IntVar(&c.checksPerProj, "job-checks-per-project", 0, "file checks of one project this replica runs at once; 0 is half of --job-workers, at least 1")
 	fs.DurationVar(&c.jobRescueAfter, "job-rescue-after", 20*time.Minute, "a job running longer is taken to be lost with its replica and run again; must exceed --fetch-timeout by more than 35s")
 	fs.StringVar(&c.smtpURL, "smtp-url", "", "smtp://user:password@host:587 (STARTTLS) or smtps://host:465 to send email; empty writes it to DATA/outbox")
 	fs.StringVar(&c.mailFrom, "mail-from", "DataHub <datahub@localhost>", "the From address of the service's email")
@@ -98,8 +100,8 @@ func (c *serveConfig) check() error {
 	if _, _, err := net.SplitHostPort(c.addr); err != nil {
 		return usageError{fmt.Sprintf("--addr %q: %v", c.addr, err)}
 	}
-	if c.fetchTimeout <= 0 || c.fetchMaxBytes <= 0 || c.jobWorkers < 0 {
-		return usageError{"--fetch-timeout and --fetch-max-bytes must be positive, --job-workers >= 0"}
+	if c.fetchTimeout <= 0 || c.fetchMaxBytes <= 0 || c.jobWorkers < 0 || c.checksPerProj < 0 {
+		return usageError{"--fetch-timeout and --fetch-max-bytes must be positive, --job-workers and --job-checks-per-project >= 0"}
 	}
 	if c.sessionTTL < time.Minute || c.uploadMaxBytes < 1024 {
 		return usageError{"--session-ttl must be at least 1m and --upload-max-bytes at least 1024"}
