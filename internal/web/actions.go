@@ -89,7 +89,7 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, v *viewer) {
 	reason := r.PostFormValue("reason")
 	step, err := sub.Apply(v.Actor, act, reason, facts, s.cfg.Now())
 	if opendata.ErrorCode(err) == opendata.EINVALID {
-		msg := actionError(lang(w, r), act, reason, facts)
+		msg := actionError(lang(r), act, reason, facts)
 		s.renderFlow(w, r, v, sub, http.StatusUnprocessableEntity, flowEdit{},
 			flowProblems{Action: act, Reason: reason, Error: msg})
 		return

@@ -71,6 +71,7 @@ type handler func(w http.ResponseWriter, r *http.Request, v *viewer)
 // page serves h to anyone; h decides what the viewer may see.
 func (s *Server) page(h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		s.keepLang(w, r)
 		v, err := s.viewerOf(r)
 		if err != nil {
 			s.internalError(w, r, err)

@@ -139,7 +139,7 @@ func (s *Server) uploadSigned(w http.ResponseWriter, r *http.Request, v *viewer)
 		return
 	}
 	if up.problem != "" {
-		l := lang(w, r)
+		l := lang(r)
 		msg := t(l, up.problem, "size", byteSize(l, s.cfg.UploadMaxBytes))
 		s.renderFlow(w, r, v, sub, http.StatusUnprocessableEntity, flowEdit{}, flowProblems{Upload: msg})
 		return

@@ -182,7 +182,7 @@ func (p *Page) page() *Page { return p }
 // newPage picks the reader's language, links this page in the other one and
 // says who is signed in.
 func (s *Server) newPage(w http.ResponseWriter, r *http.Request, v *viewer) Page {
-	l := lang(w, r)
+	l := lang(r)
 	q := r.URL.Query()
 	q.Set("lang", string(l.Other()))
 	q.Del("flash")
@@ -198,16 +198,23 @@ func (s *Server) newPage(w http.ResponseWriter, r *http.Request, v *viewer) Page
 }
 
 // lang picks the page language: ?lang=, then the cookie, then Accept-Language.
-func lang(w http.ResponseWriter, r *http.Request) i18n.Lang {
+func lang(r *http.Request) i18n.Lang {
 	if v := r.URL.Query().Get("lang"); v == "en" || v == "fr" {
-		http.SetCookie(w, &http.Cookie{Name: "lang", Value: v, Path: "/", MaxAge: 365 * 24 * 3600,
-			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
 		return i18n.Lang(v)
 	}
 	if c, err := r.Cookie("lang"); err == nil && (c.Value == "en" || c.Value == "fr") {
 		return i18n.Lang(c.Value)
 	}
 	return i18n.Negotiate(r.Header.Get("Accept-Language"))
+}
+
+// keepLang remembers the language chosen with ?lang= in a cookie, Secure when
+// the public URL is https (behind a proxy that ends TLS, r.TLS is nil).
+func (s *Server) keepLang(w http.ResponseWriter, r *http.Request) {
+	if v := r.URL.Query().Get("lang"); v == "en" || v == "fr" {
+		http.SetCookie(w, &http.Cookie{Name: "lang", Value: v, Path: "/", MaxAge: 365 * 24 * 3600,
+			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secure})
+	}
 }
 
 // render writes the page name, built on the layout, with status; data is a
