@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/subtle"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -131,13 +132,40 @@ func newApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (a *app, e
 	}
 	mux := &routes{ServeMux: http.NewServeMux()}
 	a.api.Register(mux)
-	mux.HandleFunc("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}).ServeHTTP)
+	mux.HandleFunc("GET /metrics", bearerOnly(c.metricsToken, promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
 	// The pages are for people, not API clients: they are not in the OpenAPI
 	// document, except flow_url's page, which the API hands out.
 	webSrv.Register(&pages{ServeMux: mux.ServeMux, api: mux})
 	a.patterns = mux.patterns
 	a.handler = api.Observe(mux, logger, a.api.Metrics())
+	if strings.HasPrefix(c.publicURL, "https://") {
+		a.handler = strictTransport(a.handler)
+	}
 	return a, nil
+}
+
+// strictTransport tells browsers to reach this host over HTTPS only, for a
+// year: the service is published at an https URL, usually behind a proxy
+// that ends TLS, so the request itself cannot say so.
+func strictTransport(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// bearerOnly serves h to requests bearing token (Authorization: Bearer), and
+// to every request when token is empty.
+func bearerOnly(token string, h http.Handler) func(http.ResponseWriter, *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if token != "" && (!ok || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			http.Error(w, "Unauthorized", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	}
 }
 
 // newQueue returns the job queue: running file checks with --job-workers

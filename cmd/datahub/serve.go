@@ -44,6 +44,7 @@ type serveConfig struct {
 	mailFrom        string
 	sessionTTL      time.Duration
 	uploadMaxBytes  int64
+	metricsToken    string
 	oidc            oidcFlags
 }
 
@@ -79,6 +80,7 @@ func serveFlags(fs *flag.FlagSet) *serveConfig {
 	fs.StringVar(&c.mailFrom, "mail-from", "DataHub <datahub@localhost>", "the From address of the service's email")
 	fs.DurationVar(&c.sessionTTL, "session-ttl", 12*time.Hour, "how long a web sign-in lasts")
 	fs.Int64Var(&c.uploadMaxBytes, "upload-max-bytes", 10<<20, "largest signed approval PDF accepted, in bytes")
+	fs.StringVar(&c.metricsToken, "metrics-token", "", "a secret /metrics asks for as Authorization: Bearer TOKEN (better set as DATAHUB_METRICS_TOKEN); empty leaves /metrics open")
 	fs.StringVar(&c.oidc.issuer, "oidc-issuer", "", "OpenID Connect issuer URL (e.g. https://login.microsoftonline.com/TENANT/v2.0); empty offers the emailed link only")
 	fs.StringVar(&c.oidc.clientID, "oidc-client-id", "", "OpenID Connect client id")
 	fs.StringVar(&c.oidc.clientSecret, "oidc-client-secret", "", "OpenID Connect client secret (better set as DATAHUB_OIDC_CLIENT_SECRET)")
