@@ -125,7 +125,7 @@ func newApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (a *app, e
 	webSrv, err := web.New(web.Config{
 		Store: a.db, Vocab: vocab, Mailer: mailer, PublicURL: c.publicURL, Location: loc,
 		EmailDomains: splitList(c.contactDomains), DataDir: c.store.data, SessionTTL: c.sessionTTL,
-		UploadMaxBytes: c.uploadMaxBytes, OIDC: signInOIDC, Logger: logger.With("component", "web"),
+		UploadMaxBytes: c.uploadMaxBytes, KeyMaxLifetime: c.keyMaxLifetime, OIDC: signInOIDC, Logger: logger.With("component", "web"),
 	})
 	if err != nil {
 		return nil, err

@@ -2,7 +2,9 @@ package main
 
 import (
 	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
 )
 
 // With --metrics-token, /metrics answers only a request bearing it.
@@ -53,6 +55,27 @@ func TestStrictTransportByPublicURL(t *testing.T) {
 			if (got != "") != tt.want || (tt.want && got != "max-age=31536000") {
 				t.Errorf("%s %s: Strict-Transport-Security %q", tt.publicURL, path, got)
 			}
+		}
+	}
+}
+
+// A key made without --expires lives --key-max-lifetime; only --expires never
+// makes one that does not expire.
+func TestKeysCreateLifetime(t *testing.T) {
+	data := t.TempDir()
+	for _, tt := range []struct {
+		env  []string
+		args []string
+		want string // in "expires: ..."
+	}{
+		{nil, nil, time.Now().AddDate(1, 0, 0).UTC().Format("2006-01-02")},
+		{[]string{"DATAHUB_KEY_MAX_LIFETIME=30d"}, nil, time.Now().AddDate(0, 0, 30).UTC().Format("2006-01-02")},
+		{nil, []string{"--expires", "never"}, "never"},
+	} {
+		r := datahub(t, tt.env, append([]string{"keys", "create", "--data", data, "--project", "CFS",
+			"--client", "c", "--contact", "a@example.gc.ca"}, tt.args...)...)
+		if r.code != 0 || !strings.Contains(r.stdout, "expires: "+tt.want) {
+			t.Errorf("%v %v: exit %d, %q; want expires: %s", tt.env, tt.args, r.code, r.stdout, tt.want)
 		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/opendata-datahub/datahub/internal/auth"
 	"github.com/opendata-datahub/datahub/internal/fetch"
 	"github.com/opendata-datahub/datahub/internal/jobs"
+	"github.com/opendata-datahub/datahub/internal/opendata"
 	"github.com/opendata-datahub/datahub/internal/store"
 )
 
@@ -45,6 +46,7 @@ type serveConfig struct {
 	sessionTTL      time.Duration
 	uploadMaxBytes  int64
 	metricsToken    string
+	keyMaxLifetime  time.Duration
 	oidc            oidcFlags
 }
 
@@ -80,6 +82,8 @@ func serveFlags(fs *flag.FlagSet) *serveConfig {
 	fs.StringVar(&c.mailFrom, "mail-from", "DataHub <datahub@localhost>", "the From address of the service's email")
 	fs.DurationVar(&c.sessionTTL, "session-ttl", 12*time.Hour, "how long a web sign-in lasts")
 	fs.Int64Var(&c.uploadMaxBytes, "upload-max-bytes", 10<<20, "largest signed approval PDF accepted, in bytes")
+	c.keyMaxLifetime = opendata.DefaultKeyMaxLifetime
+	fs.Var(lifetimeFlag{&c.keyMaxLifetime}, "key-max-lifetime", "longest lifetime of an API key made on the admin page, and the lifetime of one made without saying (365d, 12h)")
 	fs.StringVar(&c.metricsToken, "metrics-token", "", "a secret /metrics asks for as Authorization: Bearer TOKEN (better set as DATAHUB_METRICS_TOKEN); empty leaves /metrics open")
 	fs.StringVar(&c.oidc.issuer, "oidc-issuer", "", "OpenID Connect issuer URL (e.g. https://login.microsoftonline.com/TENANT/v2.0); empty offers the emailed link only")
 	fs.StringVar(&c.oidc.clientID, "oidc-client-id", "", "OpenID Connect client id")
@@ -114,6 +118,25 @@ func (c *serveConfig) check() error {
 	if c.jobRescueAfter <= c.fetchTimeout+jobs.SaveMargin {
 		return usageError{fmt.Sprintf("--job-rescue-after %s must exceed --fetch-timeout %s by more than %s", c.jobRescueAfter, c.fetchTimeout, jobs.SaveMargin)}
 	}
+	return nil
+}
+
+// lifetimeFlag is a flag holding a lifetime: a Go duration or whole days (90d).
+type lifetimeFlag struct{ d *time.Duration }
+
+func (f lifetimeFlag) String() string {
+	if f.d == nil {
+		return ""
+	}
+	return opendata.FormatLifetime(*f.d)
+}
+
+func (f lifetimeFlag) Set(s string) error {
+	d, err := opendata.ParseLifetime(s)
+	if err != nil {
+		return errors.New(opendata.ErrorMessage(err))
+	}
+	*f.d = d
 	return nil
 }
 

@@ -11,9 +11,6 @@ import (
 	"github.com/opendata-datahub/datahub/internal/store"
 )
 
-// maxKeyDays is the longest lifetime a key may be given here: ten years.
-const maxKeyDays = 3650
-
 // keyRow is an API key as the list shows it: never its hash.
 type keyRow struct {
 	Prefix, Project, Client, Contact string
@@ -69,7 +66,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request, v *viewer) {
 		Contact:     strings.TrimSpace(r.PostFormValue("contact")),
 		ExpiresDays: strings.TrimSpace(r.PostFormValue("expires_days")),
 	}}
-	var days int
+	now := s.cfg.Now()
 	if !opendata.ValidProject(p.Form.Project) {
 		p.Errors = append(p.Errors, inputError{"project", t(p.Lang, "admin.error.project")})
 	}
@@ -79,22 +76,21 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request, v *viewer) {
 	if !opendata.OneAddress(p.Form.Contact) {
 		p.Errors = append(p.Errors, inputError{"contact", t(p.Lang, "admin.error.email")})
 	}
-	if p.Form.ExpiresDays != "" {
-		n, err := strconv.Atoi(p.Form.ExpiresDays)
-		if err != nil || n < 1 || n > maxKeyDays {
-			p.Errors = append(p.Errors, inputError{"expires_days", t(p.Lang, "admin.keys.error.expires", "max", strconv.Itoa(maxKeyDays))})
-		}
-		days = n
+	// A number of days, "never", or nothing for the longest lifetime allowed.
+	requested := strings.ToLower(p.Form.ExpiresDays)
+	if n, err := strconv.Atoi(requested); err == nil && n > 0 {
+		requested += "d"
+	} else if requested != "" && requested != opendata.KeyNever {
+		requested = "invalid"
+	}
+	expires, err := opendata.KeyExpiry(requested, s.cfg.KeyMaxLifetime, now)
+	if err != nil {
+		maxDays := strconv.Itoa(int(s.cfg.KeyMaxLifetime / (24 * time.Hour)))
+		p.Errors = append(p.Errors, inputError{"expires_days", t(p.Lang, "admin.keys.error.expires", "max", maxDays)})
 	}
 	if len(p.Errors) > 0 {
 		s.renderKeys(w, r, http.StatusUnprocessableEntity, p)
 		return
-	}
-	now := s.cfg.Now()
-	var expires *time.Time
-	if days > 0 {
-		at := now.Add(time.Duration(days) * 24 * time.Hour).UTC()
-		expires = &at
 	}
 	secret, err := s.db.Secret(r.Context(), auth.SecretName)
 	if err != nil {

@@ -48,6 +48,7 @@ type Config struct {
 	SessionTTL     time.Duration  // how long a sign-in lasts; default 12h
 	OIDC           *OIDC          // OpenID Connect sign-in; nil offers the emailed link only
 	UploadMaxBytes int64          // largest signed approval accepted; default 10 MiB
+	KeyMaxLifetime time.Duration  // longest an API key made on the admin page lives; default opendata.DefaultKeyMaxLifetime
 	// A slow client must not hold a connection: how long a form's body may
 	// take to arrive (default 1m), an upload's (10m), and a PDF to be sent (10m).
 	FormReadTimeout      time.Duration
@@ -82,6 +83,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.UploadMaxBytes <= 0 {
 		cfg.UploadMaxBytes = 10 << 20
+	}
+	if cfg.KeyMaxLifetime <= 0 {
+		cfg.KeyMaxLifetime = opendata.DefaultKeyMaxLifetime
 	}
 	if cfg.FormReadTimeout <= 0 {
 		cfg.FormReadTimeout = time.Minute
