@@ -195,9 +195,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	srv := &http.Server{
 		Handler: a.handler,
 		// Slow headers and idle connections are bounded here; bodies get their own
-		// deadline where they are read (submit). There is no WriteTimeout: every
-		// response is small enough for the socket's buffer, and a deadline per
-		// request costs each one a timer update.
+		// deadline where they are read (the API's submit, the web forms and the
+		// upload), and the PDF downloads a write deadline. There is no WriteTimeout:
+		// other responses are small enough for the socket's buffer, and a deadline
+		// per request costs each one a timer update.
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
