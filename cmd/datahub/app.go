@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/subtle"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -121,7 +122,7 @@ func newApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (a *app, e
 	webSrv, err := web.New(web.Config{
 		Store: a.db, Vocab: vocab, Mailer: mail.LinkSender{Mailer: mailer}, PublicURL: c.publicURL, Location: loc,
 		EmailDomains: splitList(c.contactDomains), SessionTTL: c.sessionTTL,
-		UploadMaxBytes: c.uploadMaxBytes, OIDC: signInOIDC, Logger: logger.With("component", "web"),
+		UploadMaxBytes: c.uploadMaxBytes, KeyMaxLifetime: c.keyMaxLifetime, OIDC: signInOIDC, Logger: logger.With("component", "web"),
 		Registry: registry,
 	})
 	if err != nil {
@@ -129,11 +130,38 @@ func newApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (a *app, e
 	}
 	mux := &routes{ServeMux: http.NewServeMux()}
 	a.api.Register(mux)
-	mux.HandleFunc("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}).ServeHTTP)
+	mux.HandleFunc("GET /metrics", bearerOnly(c.metricsToken, promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
 	webSrv.Register(&pages{ServeMux: mux.ServeMux})
 	a.patterns = mux.patterns
 	a.handler = api.Observe(mux, logger, a.api.Metrics())
+	if strings.HasPrefix(c.publicURL, "https://") {
+		a.handler = strictTransport(a.handler)
+	}
 	return a, nil
+}
+
+// strictTransport tells browsers to reach this host over HTTPS only, for a
+// year: the service is published at an https URL, usually behind a proxy
+// that ends TLS, so the request itself cannot say so.
+func strictTransport(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// bearerOnly serves h to requests bearing token (Authorization: Bearer), and
+// to every request when token is empty.
+func bearerOnly(token string, h http.Handler) func(http.ResponseWriter, *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if token != "" && (!ok || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			http.Error(w, "Unauthorized", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	}
 }
 
 // newQueue returns the job queue: running file checks with --job-workers
@@ -152,7 +180,7 @@ func newQueue(db *store.DB, c *serveConfig, mailer mail.Mailer, registry publish
 		TotalTimeout: c.fetchTimeout, MaxBytes: c.fetchMaxBytes,
 	})
 	return jobs.New(db, jobs.Config{Fetch: client, Mailer: mailer, PublicURL: c.publicURL, FetchTimeout: c.fetchTimeout, Workers: c.jobWorkers,
-		RescueAfter: c.jobRescueAfter, Logger: logger, Registry: registry, Metrics: reg,
+		ChecksPerProject: c.checksPerProj, RescueAfter: c.jobRescueAfter, Logger: logger, Registry: registry, Metrics: reg,
 		Webhooks: jobs.NewWebhookClient(c.registry.policy())})
 }
 

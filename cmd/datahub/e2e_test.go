@@ -129,6 +129,8 @@ func TestCommandLineErrors(t *testing.T) {
 		{"bad job state", nil, []string{"jobs", "list", "--data", data, "--state", "lost"}, 2, "--state"},
 		{"missing project", nil, []string{"keys", "create", "--data", data, "--client", "c", "--contact", "a@b.ca"}, 2, "--project"},
 		{"bad expiry", nil, []string{"keys", "create", "--data", data, "--project", "P", "--client", "c", "--contact", "a@b.ca", "--expires", "soon"}, 2, "--expires"},
+		{"expiry beyond the maximum", nil, []string{"keys", "create", "--data", data, "--project", "P", "--client", "c", "--contact", "a@b.ca", "--expires", "366d"}, 2, "--expires"},
+		{"bad key max lifetime", []string{"DATAHUB_KEY_MAX_LIFETIME=soon"}, []string{"serve", "--data", data}, 2, "DATAHUB_KEY_MAX_LIFETIME"},
 		{"revoke unknown", nil, []string{"keys", "revoke", "--data", data, "dh_aaaaaaaa"}, 1, "no API key"},
 		{"revoke garbage", nil, []string{"keys", "revoke", "--data", data, "x"}, 2, "neither a key"},
 	}

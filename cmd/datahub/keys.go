@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -35,7 +34,9 @@ func keysCreate(ctx context.Context, args []string, stdout io.Writer) error {
 	project := fs.String("project", "", "project acronym the key may submit for (e.g. CFS)")
 	client := fs.String("client", "", "name of the client system")
 	contact := fs.String("contact", "", "email of the client's technical contact")
-	expires := fs.String("expires", "", "lifetime: a Go duration or Nd days (1s, 12h, 90d); empty never expires")
+	expires := fs.String("expires", "", "lifetime: a Go duration or Nd days (1s, 12h, 90d), or never; empty is --key-max-lifetime")
+	maxLife := opendata.DefaultKeyMaxLifetime
+	fs.Var(lifetimeFlag{&maxLife}, "key-max-lifetime", "longest lifetime --expires may give, other than never")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
@@ -51,14 +52,9 @@ func keysCreate(ctx context.Context, args []string, stdout io.Writer) error {
 	if !opendata.OneAddress(*contact) {
 		return usageError{"keys create: --contact must be one email address"}
 	}
-	var expiresAt *time.Time
-	if *expires != "" {
-		d, err := parseLifetime(*expires)
-		if err != nil {
-			return usageError{"keys create: --expires: " + err.Error()}
-		}
-		t := time.Now().Add(d).UTC()
-		expiresAt = &t
+	expiresAt, err := opendata.KeyExpiry(*expires, maxLife, time.Now())
+	if err != nil {
+		return usageError{"keys create: --expires: " + opendata.ErrorMessage(err)}
 	}
 	db, err := openStore(ctx, sf)
 	if err != nil {
@@ -78,27 +74,6 @@ func keysCreate(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintln(stdout, "It is shown only this once; store it in a secret store now:")
 	fmt.Fprintln(stdout, key)
 	return nil
-}
-
-// parseLifetime reads Go durations and whole days ("90d").
-func parseLifetime(s string) (time.Duration, error) {
-	var d time.Duration
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.Atoi(days)
-		if err != nil {
-			return 0, fmt.Errorf("%q is not a number of days", s)
-		}
-		d = time.Duration(n) * 24 * time.Hour
-	} else {
-		var err error
-		if d, err = time.ParseDuration(s); err != nil {
-			return 0, fmt.Errorf("%q is not a duration such as 1s, 12h or 90d", s)
-		}
-	}
-	if d <= 0 {
-		return 0, fmt.Errorf("%q must be positive", s)
-	}
-	return d, nil
 }
 
 func keysList(ctx context.Context, args []string, stdout io.Writer) error {

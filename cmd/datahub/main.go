@@ -20,7 +20,7 @@ const usage = `datahub — publish datasets to the Open Government registry
 Usage:
   datahub serve [flags]                       start the service
   datahub migrate [--data DIR]                apply database migrations
-  datahub keys create --project P --client NAME --contact EMAIL [--expires 90d]
+  datahub keys create --project P --client NAME --contact EMAIL [--expires 90d|never]
   datahub keys list                           list API keys (never the keys themselves)
   datahub keys revoke KEY-OR-PREFIX           revoke a key at once
   datahub users grant admin|approver EMAIL [--project P]   give a role in the web UI

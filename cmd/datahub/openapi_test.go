@@ -19,12 +19,13 @@ import (
 	"github.com/opendata-datahub/datahub/internal/auth"
 )
 
-// testApp runs the whole service in-process on a fresh data directory.
-func testApp(t *testing.T) (*app, string) {
+// testApp runs the whole service in-process on a fresh data directory, with
+// the serve flags args.
+func testApp(t *testing.T, args ...string) (*app, string) {
 	t.Helper()
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	c := serveFlags(fs)
-	if err := fs.Parse([]string{"--data", t.TempDir(), "--rate-limit", "0"}); err != nil {
+	if err := fs.Parse(append([]string{"--data", t.TempDir(), "--rate-limit", "0"}, args...)); err != nil {
 		t.Fatal(err)
 	}
 	a, err := newApp(context.Background(), c, slog.New(slog.NewTextHandler(io.Discard, nil)))

@@ -16,6 +16,7 @@ import (
 
 	"github.com/opendata-datahub/datahub/internal/auth"
 	"github.com/opendata-datahub/datahub/internal/jobs"
+	"github.com/opendata-datahub/datahub/internal/opendata"
 	"github.com/opendata-datahub/datahub/internal/store"
 )
 
@@ -35,11 +36,14 @@ type serveConfig struct {
 	fetchTimeout    time.Duration
 	fetchMaxBytes   int64
 	jobWorkers      int
+	checksPerProj   int
 	jobRescueAfter  time.Duration
 	smtpURL         string
 	mailFrom        string
 	sessionTTL      time.Duration
 	uploadMaxBytes  int64
+	metricsToken    string
+	keyMaxLifetime  time.Duration
 	oidc            oidcFlags
 }
 
@@ -64,11 +68,15 @@ func serveFlags(fs *flag.FlagSet) *serveConfig {
 	fs.DurationVar(&c.fetchTimeout, "fetch-timeout", 15*time.Minute, "longest a file check may take, download included")
 	fs.Int64Var(&c.fetchMaxBytes, "fetch-max-bytes", 2<<30, "largest file a check accepts, in bytes")
 	fs.IntVar(&c.jobWorkers, "job-workers", 4, "background jobs this replica runs at once; 0 runs none, leaving them to other replicas")
+	fs.IntVar(&c.checksPerProj, "job-checks-per-project", 0, "file checks of one project this replica runs at once; 0 is half of --job-workers, at least 1")
 	fs.DurationVar(&c.jobRescueAfter, "job-rescue-after", 20*time.Minute, "a job running longer is taken to be lost with its replica and run again; must exceed --fetch-timeout by more than 35s")
 	fs.StringVar(&c.smtpURL, "smtp-url", "", "smtp://user:password@host:587 (STARTTLS) or smtps://host:465 to send email; empty writes it to DATA/outbox")
 	fs.StringVar(&c.mailFrom, "mail-from", "DataHub <datahub@localhost>", "the From address of the service's email")
 	fs.DurationVar(&c.sessionTTL, "session-ttl", 12*time.Hour, "how long a web sign-in lasts")
 	fs.Int64Var(&c.uploadMaxBytes, "upload-max-bytes", 10<<20, "largest signed approval PDF accepted, in bytes")
+	c.keyMaxLifetime = opendata.DefaultKeyMaxLifetime
+	fs.Var(lifetimeFlag{&c.keyMaxLifetime}, "key-max-lifetime", "longest lifetime of an API key made on the admin page, and the lifetime of one made without saying (365d, 12h)")
+	fs.StringVar(&c.metricsToken, "metrics-token", "", "a secret /metrics asks for as Authorization: Bearer TOKEN (better set as DATAHUB_METRICS_TOKEN); empty leaves /metrics open")
 	fs.StringVar(&c.oidc.issuer, "oidc-issuer", "", "OpenID Connect issuer URL (e.g. https://login.microsoftonline.com/TENANT/v2.0); empty offers the emailed link only")
 	fs.StringVar(&c.oidc.clientID, "oidc-client-id", "", "OpenID Connect client id")
 	fs.StringVar(&c.oidc.clientSecret, "oidc-client-secret", "", "OpenID Connect client secret (better set as DATAHUB_OIDC_CLIENT_SECRET)")
@@ -90,8 +98,8 @@ func (c *serveConfig) check() error {
 	if _, _, err := net.SplitHostPort(c.addr); err != nil {
 		return usageError{fmt.Sprintf("--addr %q: %v", c.addr, err)}
 	}
-	if c.fetchTimeout <= 0 || c.fetchMaxBytes <= 0 || c.jobWorkers < 0 {
-		return usageError{"--fetch-timeout and --fetch-max-bytes must be positive, --job-workers >= 0"}
+	if c.fetchTimeout <= 0 || c.fetchMaxBytes <= 0 || c.jobWorkers < 0 || c.checksPerProj < 0 {
+		return usageError{"--fetch-timeout and --fetch-max-bytes must be positive, --job-workers and --job-checks-per-project >= 0"}
 	}
 	if c.sessionTTL < time.Minute || c.uploadMaxBytes < 1024 {
 		return usageError{"--session-ttl must be at least 1m and --upload-max-bytes at least 1024"}
@@ -102,6 +110,25 @@ func (c *serveConfig) check() error {
 	if c.jobRescueAfter <= c.fetchTimeout+jobs.SaveMargin {
 		return usageError{fmt.Sprintf("--job-rescue-after %s must exceed --fetch-timeout %s by more than %s", c.jobRescueAfter, c.fetchTimeout, jobs.SaveMargin)}
 	}
+	return nil
+}
+
+// lifetimeFlag is a flag holding a lifetime: a Go duration or whole days (90d).
+type lifetimeFlag struct{ d *time.Duration }
+
+func (f lifetimeFlag) String() string {
+	if f.d == nil {
+		return ""
+	}
+	return opendata.FormatLifetime(*f.d)
+}
+
+func (f lifetimeFlag) Set(s string) error {
+	d, err := opendata.ParseLifetime(s)
+	if err != nil {
+		return errors.New(opendata.ErrorMessage(err))
+	}
+	*f.d = d
 	return nil
 }
 
@@ -160,9 +187,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	srv := &http.Server{
 		Handler: a.handler,
 		// Slow headers and idle connections are bounded here; bodies get their own
-		// deadline where they are read (submit). There is no WriteTimeout: every
-		// response is small enough for the socket's buffer, and a deadline per
-		// request costs each one a timer update.
+		// deadline where they are read (the API's submit, the web forms and the
+		// upload), and the PDF downloads a write deadline. There is no WriteTimeout:
+		// other responses are small enough for the socket's buffer, and a deadline
+		// per request costs each one a timer update.
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,

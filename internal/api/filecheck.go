@@ -23,13 +23,15 @@ type FileCheckView struct {
 	Attempts    int                 `json:"attempts"`
 }
 
-// JobView is a background job for the submission, as the status API shows it.
+// JobView is a file check job of the submission, as the status API shows it.
+// Other jobs (email) are not the client's: their errors can name mail servers
+// and recipients, and stay in the logs and `datahub jobs list`.
 type JobView struct {
 	Kind        string    `json:"kind"`
 	State       string    `json:"state"`
 	Attempt     int       `json:"attempt"`
 	MaxAttempts int       `json:"max_attempts"`
-	LastError   string    `json:"last_error,omitempty"`
+	LastError   string    `json:"last_error,omitempty"` // the check's reason, never the worker's own error
 	ScheduledAt time.Time `json:"scheduled_at"`
 }
 
@@ -41,8 +43,8 @@ func fileCheckView(c *opendata.FileCheck) *FileCheckView {
 		Size: c.Size, ContentType: c.ContentType, SHA256: c.SHA256, Format: c.Format, Reason: c.Reason, Attempts: c.Attempts}
 }
 
-// addBackground adds the file check and the submission's recent jobs to its view.
-// A failure to read the jobs is logged and leaves them out.
+// addBackground adds the file check and the submission's recent file check
+// jobs to its view. A failure to read the jobs is logged and leaves them out.
 func (s *Server) addBackground(ctx context.Context, v *SubmissionView) error {
 	c, err := s.db.FileCheck(ctx, v.DatahubID)
 	switch {
@@ -68,8 +70,14 @@ func (s *Server) addBackground(ctx context.Context, v *SubmissionView) error {
 		return nil
 	}
 	for _, j := range list {
-		v.Jobs = append(v.Jobs, JobView{Kind: j.Kind, State: j.State, Attempt: j.Attempt, MaxAttempts: j.MaxAttempts,
-			LastError: j.LastError, ScheduledAt: j.ScheduledAt})
+		if j.Kind != string(opendata.EffectCheckFile) {
+			continue
+		}
+		jv := JobView{Kind: j.Kind, State: j.State, Attempt: j.Attempt, MaxAttempts: j.MaxAttempts, ScheduledAt: j.ScheduledAt}
+		if j.LastError != "" && c != nil && c.JobID == j.ID {
+			jv.LastError = c.Reason // what the check found, as file_check shows it
+		}
+		v.Jobs = append(v.Jobs, jv)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,8 +27,8 @@ import (
 )
 
 // newJobsEnv is newEnv on cfg's database with a job queue, not yet started,
-// whose fetcher may reach loopback only.
-func newJobsEnv(t *testing.T, cfg store.Config) (*env, *jobs.Queue) {
+// whose fetcher may reach loopback only; a nil mailer writes to an outbox.
+func newJobsEnv(t *testing.T, cfg store.Config, mailer mail.Mailer) (*env, *jobs.Queue) {
 	t.Helper()
 	ctx := context.Background()
 	db := storetest.Open(t, cfg)
@@ -41,9 +43,12 @@ func newJobsEnv(t *testing.T, cfg store.Config) (*env, *jobs.Queue) {
 		var d net.Dialer
 		return d.DialContext(ctx, network, addr)
 	}
-	mailer, err := mail.NewOutbox(t.TempDir(), "DataHub <datahub@example.gc.ca>", nil)
-	if err != nil {
-		t.Fatal(err)
+	if mailer == nil {
+		outbox, err := mail.NewOutbox(t.TempDir(), "DataHub <datahub@example.gc.ca>", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mailer = outbox
 	}
 	q, err := jobs.New(db, jobs.Config{
 		Mailer: mailer, PublicURL: "https://datahub.example",
@@ -102,8 +107,7 @@ func fileCheckState(m map[string]any) string {
 	return s
 }
 
-// jobStates lists the states of the submission's file check jobs, newest
-// first (its email jobs are listed too, and left out here).
+// jobStates lists the states of the submission's file check jobs, newest first.
 func jobStates(m map[string]any) []string {
 	var out []string
 	for _, j := range m["jobs"].([]any) {
@@ -116,7 +120,7 @@ func jobStates(m map[string]any) []string {
 
 func TestFileCheckInStatus(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, cfg store.Config) {
-		e, queue := newJobsEnv(t, cfg)
+		e, queue := newJobsEnv(t, cfg, nil)
 		file := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/csv")
 			io.WriteString(w, "plot,height\n1,12.5\n")
@@ -136,13 +140,13 @@ func TestFileCheckInStatus(t *testing.T) {
 		if fc["state"] != "pending" || fc["checked_at"] != nil || fc["attempts"] != 0.0 {
 			t.Fatalf("file_check %v", fc)
 		}
-		// Its jobs: the file check and the email to the contact.
+		// Its jobs: the file check only, not the email to the contact.
 		kinds := map[any]map[string]any{}
 		for _, j := range m["jobs"].([]any) {
 			kinds[j.(map[string]any)["kind"]] = j.(map[string]any)
 		}
 		job := kinds["file_check"]
-		if len(kinds) != 2 || kinds["notify"] == nil || job == nil || job["state"] != "available" || job["max_attempts"] != 4.0 {
+		if len(kinds) != 1 || job == nil || job["state"] != "available" || job["max_attempts"] != 4.0 {
 			t.Fatalf("jobs %v", m["jobs"])
 		}
 		// A re-check while one is pending enqueues nothing; another project gets 404.
@@ -200,5 +204,81 @@ func TestFileCheckPendingWhileItsJobWaits(t *testing.T) {
 	wantStatus(t, w, 202)
 	if after, _ := e.db.SubmissionJobIDs(context.Background(), id, 10); len(after) != len(before) {
 		t.Fatalf("jobs %v after a re-check of a waiting check, %v before", after, before)
+	}
+}
+
+// refusingMailer fails every message as a mail server would, naming itself and the recipients.
+type refusingMailer struct{}
+
+const smtpRefusal = "smtp 10.20.30.40:25 (mail.internal.example): 550 rejected alice@example.gc.ca"
+
+func (refusingMailer) Send(context.Context, mail.Message) error { return errors.New(smtpRefusal) }
+
+// An email job's failure is the service's business: the status API shows the
+// client neither the job nor its error, which stays in the jobs list.
+func TestStatusHidesEmailJobs(t *testing.T) {
+	e, queue := newJobsEnv(t, storetest.FreshSQLite(t), refusingMailer{})
+	file := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/csv")
+		io.WriteString(w, "plot,height\n1,12.5\n")
+	}))
+	defer file.Close()
+	cfs := e.key("CFS")
+	w := e.submit(cfs, validBody(map[string]any{"file_url": file.URL + "/plots.csv"}))
+	wantStatus(t, w, 200)
+	id := decode(t, w)["datahub_id"].(string)
+	if err := queue.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	deadline := time.Now().Add(30 * time.Second)
+	for failed := false; !failed; time.Sleep(50 * time.Millisecond) {
+		list, err := queue.List(ctx, jobs.States(), 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, j := range list {
+			failed = failed || (j.Kind == string(opendata.EffectNotify) && strings.Contains(j.LastError, smtpRefusal))
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the email job never failed: %+v", list)
+		}
+	}
+	w = e.do("GET", "/api/opendata/submissions/"+id, "", "DH-Auth-Key", cfs)
+	wantStatus(t, w, 200)
+	for _, leak := range []string{"10.20.30.40", "mail.internal", "alice@", "notify"} {
+		if strings.Contains(w.Body.String(), leak) {
+			t.Errorf("the status shows %q: %s", leak, w.Body)
+		}
+	}
+	for _, j := range decode(t, w)["jobs"].([]any) {
+		if j.(map[string]any)["kind"] != "file_check" {
+			t.Errorf("job %v", j)
+		}
+	}
+}
+
+// A file check job that failed an attempt says why as the check does.
+func TestStatusJobErrorIsTheChecksReason(t *testing.T) {
+	e, queue := newJobsEnv(t, storetest.FreshSQLite(t), nil)
+	file := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "busy", http.StatusServiceUnavailable)
+	}))
+	defer file.Close()
+	cfs := e.key("CFS")
+	w := e.submit(cfs, validBody(map[string]any{"file_url": file.URL + "/plots.csv"}))
+	wantStatus(t, w, 200)
+	id := decode(t, w)["datahub_id"].(string)
+	if err := queue.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	m := status(t, e, cfs, id, func(m map[string]any) bool {
+		js := jobStates(m)
+		return len(js) == 1 && js[0] == "retryable"
+	})
+	job := m["jobs"].([]any)[0].(map[string]any)
+	reason := m["file_check"].(map[string]any)["reason"]
+	if job["last_error"] == nil || job["last_error"] != reason || strings.Contains(job["last_error"].(string), "attempt 1 of") {
+		t.Fatalf("job %v, file_check reason %v", job, reason)
 	}
 }

@@ -8,14 +8,14 @@ import (
 	"path/filepath"
 )
 
-// Write creates or replaces path (mode 0640) with content. It
-// writes a hidden temporary file in the same folder (made, mode 0750, if
-// missing), syncs it, renames it into place and syncs the folder and its
-// parent, so that a reader never sees a partial file and after a crash the
+// Write creates or replaces path with content, readable by its owner only
+// (mode 0600; a missing folder is made 0700): uploads and messages hold
+// people's data. It writes a hidden temporary file in the same folder, syncs
+// it, renames it into place and syncs the folder and its parent, so that a reader never sees a partial file and after a crash the
 // file is there whole or not at all. On error nothing is left behind.
 func Write(path string, content io.WriterTo) (err error) {
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
 	f, err := os.CreateTemp(dir, ".*.tmp")
@@ -31,7 +31,7 @@ func Write(path string, content io.WriterTo) (err error) {
 	if _, err = content.WriteTo(f); err != nil {
 		return err
 	}
-	if err = f.Chmod(0o640); err != nil {
+	if err = f.Chmod(0o600); err != nil {
 		return err
 	}
 	if err = f.Sync(); err != nil {

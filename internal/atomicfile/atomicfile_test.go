@@ -44,8 +44,13 @@ func TestWriteCreatesAndReplaces(t *testing.T) {
 			t.Fatalf("file holds %q (%v), want %q", got, err, content)
 		}
 	}
-	if info, err := os.Stat(path); err != nil || info.Mode().Perm() != 0o640 {
-		t.Errorf("file mode = %v (%v), want 0640", info.Mode().Perm(), err)
+	if info, err := os.Stat(path); err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("file mode = %v (%v), want 0600", info.Mode().Perm(), err)
+	}
+	for _, d := range []string{dir, filepath.Dir(dir)} {
+		if info, err := os.Stat(d); err != nil || info.Mode().Perm() != 0o700 {
+			t.Errorf("folder %s mode = %v (%v), want 0700", d, info.Mode().Perm(), err)
+		}
 	}
 	if names := entries(t, dir); len(names) != 1 || names[0] != "a.txt" {
 		t.Errorf("folder holds %v, want only a.txt", names)

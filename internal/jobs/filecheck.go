@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -49,10 +50,13 @@ type fileCheckWorker struct {
 	fetch      *fetch.Client
 	timeout    time.Duration
 	retryDelay func(attempt int) time.Duration
+	projects   *projectSlots
+	busyDelay  time.Duration // the wait of a check whose project has no slot free
 }
 
 func newFileCheckWorker(db *store.DB, cfg Config) *fileCheckWorker {
-	w := &fileCheckWorker{db: db, fetch: cfg.Fetch, timeout: jobTimeout(cfg), retryDelay: cfg.RetryDelay}
+	w := &fileCheckWorker{db: db, fetch: cfg.Fetch, timeout: jobTimeout(cfg), retryDelay: cfg.RetryDelay,
+		projects: &projectSlots{limit: cfg.ChecksPerProject, running: map[string]int{}}, busyDelay: cfg.ProjectBusyDelay}
 	if w.retryDelay == nil {
 		w.retryDelay = defaultRetryDelay
 	}
@@ -78,6 +82,10 @@ func (w *fileCheckWorker) Work(ctx context.Context, job *river.Job[FileCheckArgs
 	} else if err != nil {
 		return err
 	}
+	if !w.projects.take(sub.Project) {
+		return river.JobSnooze(w.busyDelay) // not an attempt: it runs once one of the project's checks ends
+	}
+	defer w.projects.give(sub.Project)
 	res := w.fetch.Check(ctx, sub.Fields.FileURL)
 	if errors.Is(ctx.Err(), context.Canceled) {
 		return ctx.Err() // shutting down: River runs the job again without counting this attempt
@@ -111,4 +119,30 @@ func checkFromResult(job *river.Job[FileCheckArgs], res fetch.Result, final bool
 		c.Reason = fmt.Sprintf("%s (after %d attempts)", res.Reason, job.Attempt)
 	}
 	return c
+}
+
+// projectSlots counts the file checks each project has running here.
+type projectSlots struct {
+	mu      sync.Mutex
+	limit   int
+	running map[string]int
+}
+
+// take claims a slot of project, unless it has limit running.
+func (p *projectSlots) take(project string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.running[project] >= p.limit {
+		return false
+	}
+	p.running[project]++
+	return true
+}
+
+func (p *projectSlots) give(project string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.running[project]--; p.running[project] <= 0 {
+		delete(p.running, project)
+	}
 }

@@ -40,6 +40,12 @@ type Config struct {
 	PublicURL    string        // the service's public base URL, for the links in notices
 	FetchTimeout time.Duration // the fetcher's total time limit (default 15m); a job may run a minute longer
 	Workers      int           // jobs run at once by this replica (default 4)
+	// ChecksPerProject bounds the file checks of one project this replica runs
+	// at once, so that one client's slow files cannot hold every worker
+	// (default half of Workers, at least 1). A check over the bound waits
+	// ProjectBusyDelay (default 5s) and tries again, its attempts untouched.
+	ChecksPerProject int
+	ProjectBusyDelay time.Duration
 	// RescueAfter is how long a job may run before it is taken to be lost with
 	// its replica and retried by another; it must exceed the job time limit. Default 20m.
 	RescueAfter  time.Duration
@@ -88,6 +94,12 @@ func New(db *store.DB, cfg Config) (*Queue, error) {
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 4
+	}
+	if cfg.ChecksPerProject <= 0 {
+		cfg.ChecksPerProject = max(1, cfg.Workers/2)
+	}
+	if cfg.ProjectBusyDelay <= 0 {
+		cfg.ProjectBusyDelay = 5 * time.Second
 	}
 	if cfg.RescueAfter <= 0 {
 		cfg.RescueAfter = 20 * time.Minute

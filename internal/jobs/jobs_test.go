@@ -68,10 +68,11 @@ func (e *queueEnv) start(t *testing.T) *jobs.Queue {
 		ConnectTimeout: 2 * time.Second, HeaderTimeout: 5 * time.Second, TotalTimeout: 20 * time.Second})
 	q, err := jobs.New(e.db, jobs.Config{
 		Fetch: client, FetchTimeout: 20 * time.Second, Workers: 4, Mailer: e.mailer, PublicURL: testPublicURL,
-		RetryDelay:   func(int) time.Duration { return 10 * time.Millisecond },
-		PollInterval: 100 * time.Millisecond,
-		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Test:         true,
+		RetryDelay:       func(int) time.Duration { return 10 * time.Millisecond },
+		ProjectBusyDelay: 50 * time.Millisecond,
+		PollInterval:     100 * time.Millisecond,
+		Logger:           slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Test:             true,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -92,11 +93,17 @@ func (e *queueEnv) start(t *testing.T) *jobs.Queue {
 
 func (e *queueEnv) submit(t *testing.T, id, fileURL string) {
 	t.Helper()
+	e.submitFor(t, "CFS", id, fileURL)
+}
+
+// submitFor stores a submission of project whose file is at fileURL; its check is enqueued.
+func (e *queueEnv) submitFor(t *testing.T, project, id, fileURL string) {
+	t.Helper()
 	f := opendata.Fields{FileURL: fileURL, FileID: id, FileName: "data.csv", EmailContact: "a@example.gc.ca",
 		Collection: "primary", TitleEN: "T", TitleFR: "T", NotesEN: "N", NotesFR: "N",
 		KeywordsEN: []string{"k"}, KeywordsFR: []string{"k"}, Subject: []string{"nature_and_environment"},
 		Frequency: "P1Y", DatePublished: "2024-03-15", Jurisdiction: "federal"}
-	if err := e.db.CreateSubmission(context.Background(), opendata.NewSubmission(id, "CFS", "dh_abc", f, time.Now()), nil); err != nil {
+	if err := e.db.CreateSubmission(context.Background(), opendata.NewSubmission(id, project, "dh_abc", f, time.Now()), nil); err != nil {
 		t.Fatal(err)
 	}
 }

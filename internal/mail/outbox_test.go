@@ -58,8 +58,8 @@ func TestOutboxWritesAParsableMessage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.Mode().Perm() != 0o640 {
-		t.Errorf("mode %v, want 0640", info.Mode().Perm())
+	if info.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, want 0600", info.Mode().Perm())
 	}
 	raw, err := os.ReadFile(path)
 	if err != nil {

@@ -53,11 +53,14 @@ type fileEpoch struct {
 }
 
 func openFileEpoch(path string) (*fileEpoch, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o640)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, privateFile)
 	if err != nil {
 		return nil, fmt.Errorf("open key epoch: %w", err)
 	}
 	defer f.Close()
+	if err := f.Chmod(privateFile); err != nil {
+		return nil, fmt.Errorf("open key epoch: %w", err)
+	}
 	if fi, err := f.Stat(); err != nil {
 		return nil, fmt.Errorf("open key epoch: %w", err)
 	} else if fi.Size() < 8 {

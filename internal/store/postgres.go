@@ -20,6 +20,11 @@ const migrationLockID = 0x64617461687562
 // the URL's pool_max_conns, else max(8, 4×GOMAXPROCS): writers mostly wait on
 // commits, which PostgreSQL flushes together when they overlap.
 func openPostgres(ctx context.Context, cfg Config) (*DB, error) {
+	if cfg.DataDir != "" { // the uploads and the outbox
+		if err := prepareDataDir(cfg.DataDir); err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+	}
 	pcfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)

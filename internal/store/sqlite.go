@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
-	"os"
 	"path/filepath"
 	"runtime"
 	"time"
@@ -34,10 +33,13 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 	if cfg.DataDir == "" {
 		return nil, fmt.Errorf("open store: no data directory")
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+	if err := prepareDataDir(cfg.DataDir); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	path := filepath.Join(cfg.DataDir, DatabaseFile)
+	if err := createPrivate(path); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
 	write, err := sql.Open(cachingDriverName, sqliteDSN(path, true))
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
@@ -63,6 +65,7 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+
 	epoch, err := openFileEpoch(filepath.Join(cfg.DataDir, "keys.epoch"))
 	if err != nil {
 		db.Close()

@@ -80,7 +80,7 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, v *viewer) {
 	var refusal *opendata.Refusal
 	if errors.As(err, &refusal) {
 		s.renderFlow(w, r, v, sub, http.StatusUnprocessableEntity, flowEdit{},
-			flowProblems{Action: act, Reason: reason, Error: refusalText(lang(w, r), refusal)})
+			flowProblems{Action: act, Reason: reason, Error: refusalText(lang(r), refusal)})
 		return
 	} else if err != nil {
 		s.refuse(w, r, v, err)

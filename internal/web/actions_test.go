@@ -37,7 +37,8 @@ func TestActionApproveNeedsTheSignedApprovalOpened(t *testing.T) {
 		t.Fatal("approve is enabled before the signed approval was opened")
 	}
 	has(t, r, `id="signed-must-open"`, `id="missing-approve"`, "<li>Signed approval opened by the approver</li>",
-		`<a id="open-signed" class="dh-button dh-button--secondary" href="/flow/`+subID+`/signed-approval">`)
+		`<form method="post" action="/flow/`+subID+`/signed-approval/open">`,
+		`<button type="submit" id="open-signed" class="dh-button dh-button--secondary">`)
 	for _, id := range []string{"action-request_changes", "action-reject"} {
 		if disabled(t, r.body, id) {
 			t.Errorf("%s is disabled", id)
@@ -56,7 +57,13 @@ func TestActionApproveNeedsTheSignedApprovalOpened(t *testing.T) {
 		t.Fatal("the contact's opening enabled the approver's Approve")
 	}
 
+	// Nor does the approver's browser fetching the file without the form (a prefetch, a link from elsewhere).
 	wantCode(t, rig.approver.get(t, page+"/signed-approval"), http.StatusOK)
+	if r = rig.approver.get(t, page); !disabled(t, r.body, "action-approve") {
+		t.Fatal("fetching the file without the form enabled Approve")
+	}
+
+	rig.approver.openSigned(t, subID)
 	r = rig.approver.get(t, page)
 	if disabled(t, r.body, "action-approve") {
 		t.Fatal("approve is still disabled after opening the signed approval")
@@ -154,7 +161,7 @@ func TestActionPermissions(t *testing.T) {
 	page := "/flow/" + subID
 	// The contact who is also an approver of the project may not approve their own submission.
 	rig.grant(t, contact, opendata.RoleApprover, testProject)
-	wantCode(t, rig.contact.get(t, page+"/signed-approval"), http.StatusOK)
+	rig.contact.openSigned(t, subID)
 	r := rig.contact.get(t, page)
 	lacks(t, r, `id="action-approve"`, `id="action-reject"`)
 	tests := []struct {
@@ -190,7 +197,7 @@ func TestActionConflict(t *testing.T) {
 	second := "second.approver@example.gc.ca"
 	rig.grant(t, second, opendata.RoleApprover, testProject)
 	other := signIn(t, rig.testServer, second)
-	wantCode(t, other.get(t, page+"/signed-approval"), http.StatusOK)
+	other.openSigned(t, subID)
 	r := other.get(t, page)
 	if disabled(t, r.body, "action-approve") {
 		t.Fatal("approve disabled")

@@ -10,9 +10,6 @@ import (
 	"github.com/opendata-datahub/datahub/internal/opendata"
 )
 
-// maxKeyDays is the longest lifetime a key may be given here: ten years.
-const maxKeyDays = 3650
-
 // keyRow is an API key as the list shows it: never its hash.
 type keyRow struct {
 	Prefix, Project, Client, Contact string
@@ -68,35 +65,29 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request, v *viewer) {
 		Contact:     strings.TrimSpace(r.PostFormValue("contact")),
 		ExpiresDays: strings.TrimSpace(r.PostFormValue("expires_days")),
 	}}
-	var days int
-	if !opendata.ValidProject(p.Form.Project) {
-		p.Errors = append(p.Errors, inputError{"project", t(p.Lang, "admin.error.project")})
+	now := s.cfg.Now()
+	// A number of days, "never", or nothing for the longest lifetime allowed.
+	requested := strings.ToLower(p.Form.ExpiresDays)
+	if n, err := strconv.Atoi(requested); err == nil && n > 0 {
+		requested += "d"
+	} else if requested != "" && requested != opendata.KeyNever {
+		requested = "invalid"
 	}
-	if !plainText(p.Form.Client, 200) {
-		p.Errors = append(p.Errors, inputError{"client", t(p.Lang, "admin.keys.error.client")})
+	req := opendata.KeyRequest{Project: p.Form.Project, Client: p.Form.Client, Contact: p.Form.Contact}
+	expires, err := opendata.KeyExpiry(requested, s.cfg.KeyMaxLifetime, now)
+	for _, e := range req.Validate(now) {
+		p.Errors = append(p.Errors, inputError{e.Field, t(p.Lang, keyErrors[e.Field])})
 	}
-	if !opendata.OneAddress(p.Form.Contact) {
-		p.Errors = append(p.Errors, inputError{"contact", t(p.Lang, "admin.error.email")})
-	}
-	if p.Form.ExpiresDays != "" {
-		n, err := strconv.Atoi(p.Form.ExpiresDays)
-		if err != nil || n < 1 || n > maxKeyDays {
-			p.Errors = append(p.Errors, inputError{"expires_days", t(p.Lang, "admin.keys.error.expires", "max", strconv.Itoa(maxKeyDays))})
-		}
-		days = n
+	if err != nil {
+		maxDays := strconv.Itoa(int(s.cfg.KeyMaxLifetime / (24 * time.Hour)))
+		p.Errors = append(p.Errors, inputError{"expires_days", t(p.Lang, "admin.keys.error.expires", "max", maxDays)})
 	}
 	if len(p.Errors) > 0 {
 		s.renderKeys(w, r, http.StatusUnprocessableEntity, p)
 		return
 	}
-	now := s.cfg.Now()
-	var expires *time.Time
-	if days > 0 {
-		at := now.Add(time.Duration(days) * 24 * time.Hour).UTC()
-		expires = &at
-	}
-	key, rec, err := auth.IssueKey(r.Context(), s.db, opendata.KeyRequest{Project: p.Form.Project,
-		Client: p.Form.Client, Contact: p.Form.Contact, ExpiresAt: expires}, now)
+	req.ExpiresAt = expires
+	key, rec, err := auth.IssueKey(r.Context(), s.db, req, now)
 	if err != nil {
 		s.refuse(w, r, v, err)
 		return
@@ -105,6 +96,11 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request, v *viewer) {
 		"by", opendata.AdminActorName(v.Actor.Email))
 	// The form starts empty again, so that a second key is not created by mistake.
 	s.renderKeys(w, r, http.StatusOK, &keysPage{Page: p.Page, NewKey: key, New: newKeyRow(*rec, now)})
+}
+
+// keyErrors are the messages of opendata.KeyRequest.Validate's fields.
+var keyErrors = map[string]string{
+	"project": "admin.error.project", "client": "admin.keys.error.client", "contact": "admin.error.email",
 }
 
 // revokeKey revokes a key at once: the store moves the key epoch, so every

@@ -87,15 +87,23 @@ func TestAdminCreatesAKeyShownOnce(t *testing.T) {
 	wantCode(t, admin.post(t, "/admin/keys/dh_zzzzzzzz/revoke"), http.StatusNotFound)
 }
 
-func TestAdminKeyWithoutExpiry(t *testing.T) {
+// A key with no lifetime given lives the longest allowed (a year by
+// default); only "never", typed on purpose, makes one that does not expire.
+func TestAdminKeyLifetime(t *testing.T) {
 	rig := newUIRig(t)
 	admin := rig.as(t, "admin@example.gc.ca", adminRole)
 	r := admin.post(t, "/admin/keys", "project", "nrc_2", "client", "Stats", "contact", "ops@example.gc.ca", "expires_days", "")
 	wantCode(t, r, http.StatusOK)
-	has(t, r, `id="new-key"`, "It does not expire.")
 	keys, _ := rig.db.Keys(context.Background())
-	if len(keys) != 1 || keys[0].ExpiresAt != nil || keys[0].Project != "NRC_2" {
-		t.Errorf("stored %+v", keys)
+	if want := rig.now.Add(365 * 24 * time.Hour); len(keys) != 1 || keys[0].ExpiresAt == nil || !keys[0].ExpiresAt.Equal(want) {
+		t.Fatalf("stored %+v, want expiry %v", keys, want)
+	}
+	r = admin.post(t, "/admin/keys", "project", "nrc_2", "client", "Stats", "contact", "ops@example.gc.ca", "expires_days", "Never")
+	wantCode(t, r, http.StatusOK)
+	has(t, r, `id="new-key"`, "It does not expire.")
+	keys, _ = rig.db.Keys(context.Background())
+	if len(keys) != 2 || (keys[0].ExpiresAt == nil) == (keys[1].ExpiresAt == nil) {
+		t.Errorf("stored %+v, want one key that expires and one that does not", keys)
 	}
 }
 
@@ -116,7 +124,9 @@ func TestAdminKeyFormErrors(t *testing.T) {
 		"named contact":      {"contact", "Ops <ops@example.gc.ca>"},
 		"two contacts":       {"contact", "a@example.gc.ca, b@example.gc.ca"},
 		"zero days":          {"expires_days", "0"},
-		"too many days":      {"expires_days", "3651"},
+		"too many days":      {"expires_days", "366"},
+		"negative days":      {"expires_days", "-1"},
+		"not never":          {"expires_days", "forever"},
 		"days not a number":  {"expires_days", "90d"},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -170,9 +180,9 @@ func TestAdminKeysInFrench(t *testing.T) {
 	r := admin.get(t, "/admin/keys?lang=fr")
 	wantCode(t, r, http.StatusOK)
 	has(t, r, `<html lang="fr">`, "Clés d’API", "Créer une clé", "Système client", "Expire dans (jours)", "Aucune clé d’API")
-	r = admin.post(t, "/admin/keys", "project", "CFS", "client", "Moissonneur", "contact", "ops@example.gc.ca")
+	r = admin.post(t, "/admin/keys", "project", "CFS", "client", "Moissonneur", "contact", "ops@example.gc.ca", "expires_days", "never")
 	wantCode(t, r, http.StatusOK)
 	has(t, r, "Elle ne sera plus affichée", "Elle n’expire pas.", "En vigueur")
 	bad := admin.post(t, "/admin/keys", "project", "CFS", "client", "Moissonneur", "contact", "ops", "expires_days", "x")
-	has(t, bad, "Entrez une seule adresse courriel", "Entrez un nombre entier de jours, de 1 à 3650")
+	has(t, bad, "Entrez une seule adresse courriel", "Entrez un nombre entier de jours, de 1 à 365, ou never")
 }

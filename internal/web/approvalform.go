@@ -257,7 +257,7 @@ func (s *Server) saveApprovalForm(w http.ResponseWriter, r *http.Request, v *vie
 	f := postedApprovalForm(r)
 	unfinished, wrong := f.Problems()
 	if len(wrong) > 0 {
-		view := newApprovalFormView(lang(w, r), f, unfinished, wrong)
+		view := newApprovalFormView(lang(r), f, unfinished, wrong)
 		view.CSRF, view.Action, view.Editable = s.csrfToken(w, r, v), flowPath(sub.ID)+"/approval-form", true
 		s.showFlow(w, r, v, sub, http.StatusUnprocessableEntity, flowEdit{Approval: view})
 		return
@@ -280,7 +280,7 @@ func (s *Server) approvalFormPDF(w http.ResponseWriter, r *http.Request, v *view
 	if !ok {
 		return
 	}
-	form, err := s.approvalFormOf(r.Context(), sub, lang(w, r))
+	form, err := s.approvalFormOf(r.Context(), sub, lang(r))
 	if err != nil {
 		s.internalError(w, r, err)
 		return
@@ -292,6 +292,7 @@ func (s *Server) approvalFormPDF(w http.ResponseWriter, r *http.Request, v *view
 		s.internalError(w, r, err)
 		return
 	}
+	sendDeadline(w, s.cfg.DownloadWriteTimeout)
 	h := w.Header()
 	h.Set("Content-Type", "application/pdf")
 	h.Set("Content-Disposition", `attachment; filename="approval-form-`+sub.ID+`.pdf"`)

@@ -270,7 +270,7 @@ func (s *Server) saveMetadata(w http.ResponseWriter, r *http.Request, v *viewer)
 	fields, errs := s.metadataRules().Validate(vals.raw(sub.Fields.FileID))
 	if len(errs) > 0 {
 		vals[opendata.FieldFileID] = []string{sub.Fields.FileID}
-		m := s.newMetadataForm(lang(w, r), vals, errs)
+		m := s.newMetadataForm(lang(r), vals, errs)
 		m.CSRF, m.Action, m.Editable = s.csrfToken(w, r, v), flowPath(sub.ID)+"/metadata", true
 		s.showFlow(w, r, v, sub, http.StatusUnprocessableEntity, flowEdit{Metadata: m})
 		return

@@ -20,6 +20,7 @@ func (s *Server) registerFlow(mux Router) {
 	mux.HandleFunc("POST /flow/{id}/check", s.form(s.recheck))
 	mux.HandleFunc("GET /flow/{id}/signed-approval", s.signedIn(s.openSigned))
 	mux.HandleFunc("POST /flow/{id}/signed-approval", s.page(s.uploadSigned))
+	mux.HandleFunc("POST /flow/{id}/signed-approval/open", s.form(s.recordOpened))
 	mux.HandleFunc("POST /flow/{id}/actions/{action}", s.form(s.act))
 }
 

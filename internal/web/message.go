@@ -23,13 +23,15 @@ type messagePage struct {
 
 // messageIDs names each message's element, as the UI contract lists them.
 var messageIDs = map[string]string{
-	"error.csrf":           "error-csrf",
-	"error.forbidden":      "error-forbidden",
-	"error.not_found":      "error-not-found",
-	"error.signed_out":     "error-signed-out",
-	"error.rate":           "error-rate",
-	"error.conflict":       "error-conflict",
-	"error.form_too_large": "error-too-large",
+	"error.csrf":            "error-csrf",
+	"error.forbidden":       "error-forbidden",
+	"error.not_found":       "error-not-found",
+	"error.signed_out":      "error-signed-out",
+	"error.rate":            "error-rate",
+	"error.conflict":        "error-conflict",
+	"error.form_too_large":  "error-too-large",
+	"error.form_type":       "error-form-type",
+	"error.form_unreadable": "error-form-unreadable",
 }
 
 // fail answers with a page that says why, in the reader's language: key.title

@@ -4,6 +4,8 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"errors"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -69,6 +71,7 @@ type handler func(w http.ResponseWriter, r *http.Request, v *viewer)
 // page serves h to anyone; h decides what the viewer may see.
 func (s *Server) page(h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		s.keepLang(w, r)
 		v, err := s.viewerOf(r)
 		if err != nil {
 			s.internalError(w, r, err)
@@ -90,7 +93,8 @@ func (s *Server) signedIn(h handler) http.HandlerFunc {
 	})
 }
 
-// maxForm bounds an urlencoded form body; uploads set their own limit.
+// maxForm bounds a form body; only the signed approval upload, which reads
+// its own multipart body, takes more.
 const maxForm = 256 << 10
 
 // form serves a state-changing POST to signed-in viewers: the body is parsed
@@ -108,36 +112,65 @@ func (s *Server) form(h handler) http.HandlerFunc {
 	})
 }
 
-// parseForm reads an urlencoded form and checks its CSRF token, answering
-// the request itself when either fails. Multipart forms are parsed by their
-// handler, which then calls checkCSRF.
+// parseForm reads an urlencoded form, bounded in size and time, and checks
+// its CSRF token, answering the request itself when either fails. A multipart
+// body is refused unread: no form here takes a file but the signed approval's,
+// whose handler reads it.
 func (s *Server) parseForm(w http.ResponseWriter, r *http.Request, v *viewer) bool {
-	if !strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
-		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-		if err := r.ParseForm(); err != nil {
-			s.fail(w, r, v, http.StatusRequestEntityTooLarge, "error.form_too_large")
-			return false
-		}
+	if isMultipart(r) {
+		s.fail(w, r, v, http.StatusUnsupportedMediaType, "error.form_type")
+		return false
+	}
+	bodyDeadline(w, s.cfg.FormReadTimeout)
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	if err := r.ParseForm(); err != nil {
+		s.bodyFailed(w, r, v, err)
+		return false
 	}
 	return s.checkCSRF(w, r, v)
 }
 
-// checkCSRF compares the form's token with the session's (signed in) or with
-// the visitor's cookie (the sign-in forms), and refuses the request on a mismatch.
+// isMultipart says whether the request body is multipart, whatever the case
+// of its media type.
+func isMultipart(r *http.Request) bool {
+	return strings.HasPrefix(strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Type"))), "multipart/")
+}
+
+// bodyFailed answers a form whose body could not be read: too large, too
+// slow, or cut off.
+func (s *Server) bodyFailed(w http.ResponseWriter, r *http.Request, v *viewer, err error) {
+	var ne net.Error
+	switch {
+	case errors.As(err, new(*http.MaxBytesError)):
+		s.fail(w, r, v, http.StatusRequestEntityTooLarge, "error.form_too_large")
+	case errors.As(err, &ne) && ne.Timeout():
+		s.fail(w, r, v, http.StatusRequestTimeout, "error.form_unreadable")
+	default:
+		s.fail(w, r, v, http.StatusBadRequest, "error.form_unreadable")
+	}
+}
+
+// checkCSRF compares the form's token, already parsed into r.PostForm, with
+// the viewer's, and refuses the request on a mismatch. It never reads the body.
 // Cross-origin requests were already refused by http.CrossOriginProtection.
 func (s *Server) checkCSRF(w http.ResponseWriter, r *http.Request, v *viewer) bool {
+	if !s.validCSRF(r, v, r.PostForm.Get(csrfField)) {
+		s.fail(w, r, v, http.StatusForbidden, "error.csrf")
+		return false
+	}
+	return true
+}
+
+// validCSRF compares got with the session's token (signed in) or with the
+// visitor's cookie (the sign-in forms, double submit).
+func (s *Server) validCSRF(r *http.Request, v *viewer, got string) bool {
 	want := ""
 	if v.SignedIn() {
 		want = v.session.CSRF
 	} else if c, err := r.Cookie(s.cookieName(anonCookie)); err == nil {
 		want = c.Value
 	}
-	got := r.PostFormValue(csrfField)
-	if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
-		s.fail(w, r, v, http.StatusForbidden, "error.csrf")
-		return false
-	}
-	return true
+	return want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }
 
 // csrfToken returns the token the page's forms carry: the session's, or for a

@@ -34,6 +34,8 @@ type signedView struct {
 	UploadedAt time.Time
 	UploadedBy string
 	Open       string // the PDF's address
+	Record     string // for an approver of the project: the form that records the opening, then opens it
+	SHA256     string // the version shown, which Record records
 	MustOpen   bool   // the viewer is to approve and has not opened this version
 	Opened     bool   // the viewer approves the project and has opened this version
 	Upload     bool   // the viewer may attach a file
@@ -48,6 +50,9 @@ func (s *Server) newSignedView(lang i18n.Lang, sub *opendata.Submission, v *view
 	if a := f.signed; a != nil {
 		sv.Present, sv.FileName, sv.Size, sv.Pages = true, a.FileName, byteSize(lang, a.Size), a.Pages
 		sv.UploadedAt, sv.UploadedBy, sv.Open = a.UploadedAt, actorName(lang, a.UploadedBy), sv.Action
+		if v.Actor.Approves(sub.Project) {
+			sv.Record, sv.SHA256 = sv.Action+"/open", a.SHA256
+		}
 		approver := sub.CanReview(v.Actor)
 		sv.Opened = approver && f.list.SignedApprovalOpened
 		sv.MustOpen = approver && !sv.Opened && sub.State == opendata.StatePendingApproval
@@ -55,9 +60,9 @@ func (s *Server) newSignedView(lang i18n.Lang, sub *opendata.Submission, v *view
 	return sv
 }
 
-// openSigned serves the signed approval PDF to those who may read it. When
-// an approver of the project opens it, that is recorded: Approve needs it.
-// The PDF is the contact's file, so it is served sandboxed and never sniffed.
+// openSigned serves the signed approval PDF to those who may read it; with
+// ?sha256=, only that version. The PDF is the contact's file, so it is served
+// sandboxed and never sniffed.
 func (s *Server) openSigned(w http.ResponseWriter, r *http.Request, v *viewer) {
 	sub, ok := s.loadSubmission(w, r, v)
 	if !ok {
@@ -69,12 +74,11 @@ func (s *Server) openSigned(w http.ResponseWriter, r *http.Request, v *viewer) {
 		return
 	}
 	defer f.Close()
-	if v.Actor.Approves(sub.Project) {
-		if err := s.db.RecordOpened(r.Context(), sub.ID, v.Actor.Email, meta.SHA256); err != nil {
-			s.refuse(w, r, v, err)
-			return
-		}
+	if want := r.URL.Query().Get("sha256"); want != "" && !strings.EqualFold(want, meta.SHA256) {
+		s.fail(w, r, v, http.StatusConflict, "error.conflict")
+		return
 	}
+	sendDeadline(w, s.cfg.DownloadWriteTimeout)
 	h := w.Header()
 	h.Set("Content-Type", "application/pdf")
 	h.Set("Content-Disposition", `inline; filename="signed-approval-`+sub.ID+`.pdf"`)
@@ -82,6 +86,26 @@ func (s *Server) openSigned(w http.ResponseWriter, r *http.Request, v *viewer) {
 	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
 	h.Set("Cache-Control", "no-store")
 	http.ServeContent(w, r, "", time.Time{}, f)
+}
+
+// recordOpened records that an approver of the project opened the signed
+// approval (Approve needs it), then sends them to that version. Only this
+// form counts, so that neither a prefetch nor a link from another site does.
+func (s *Server) recordOpened(w http.ResponseWriter, r *http.Request, v *viewer) {
+	sub, ok := s.loadSubmission(w, r, v)
+	if !ok {
+		return
+	}
+	if !v.Actor.Approves(sub.Project) {
+		s.fail(w, r, v, http.StatusForbidden, "error.forbidden")
+		return
+	}
+	sum := r.PostForm.Get("sha256")
+	if err := s.db.RecordOpened(r.Context(), sub.ID, v.Actor.Email, sum); err != nil {
+		s.refuse(w, r, v, err)
+		return
+	}
+	http.Redirect(w, r, flowPath(sub.ID)+"/signed-approval?sha256="+url.QueryEscape(sum), http.StatusSeeOther)
 }
 
 // uploadSigned attaches the signed approval: the contact's or an admin's,
@@ -92,10 +116,11 @@ func (s *Server) uploadSigned(w http.ResponseWriter, r *http.Request, v *viewer)
 	if !ok {
 		return
 	}
+	bodyDeadline(w, s.cfg.UploadReadTimeout)
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.UploadMaxBytes+uploadOverhead)
-	up := readUpload(r, s.cfg.UploadMaxBytes)
-	r.PostForm = url.Values{csrfField: {up.csrf}}
-	if !s.checkCSRF(w, r, v) {
+	up := readUpload(r, s.cfg.UploadMaxBytes, func(token string) bool { return s.validCSRF(r, v, token) })
+	if !up.tokenOK {
+		s.fail(w, r, v, http.StatusForbidden, "error.csrf")
 		return
 	}
 	if err := sub.CheckEdit(v.Actor); err != nil {
@@ -103,7 +128,7 @@ func (s *Server) uploadSigned(w http.ResponseWriter, r *http.Request, v *viewer)
 		return
 	}
 	if up.problem != "" {
-		l := lang(w, r)
+		l := lang(r)
 		msg := t(l, up.problem, "size", byteSize(l, s.cfg.UploadMaxBytes))
 		s.renderFlow(w, r, v, sub, http.StatusUnprocessableEntity, flowEdit{}, flowProblems{Upload: msg})
 		return
@@ -119,22 +144,23 @@ func (s *Server) uploadSigned(w http.ResponseWriter, r *http.Request, v *viewer)
 
 // upload is what an upload form sent.
 type upload struct {
-	csrf    string
+	tokenOK bool // the form's CSRF token came before the file, and is valid
 	name    string
 	data    []byte
 	info    pdf.Info
 	problem string // the catalogue key of what is wrong with the file, if anything
 }
 
-// readUpload streams the multipart body: the CSRF field, and the file,
-// checked as it is read and kept only when it is an acceptable PDF of at
-// most limit bytes. Other fields are skipped.
-func readUpload(r *http.Request, limit int64) upload {
+// readUpload streams the multipart body: the CSRF field, checked by
+// validToken, then the file, checked as it is read and kept only when it is
+// an acceptable PDF of at most limit bytes. Other fields are skipped. The
+// form sends the token first: without a valid one, the file is not read.
+func readUpload(r *http.Request, limit int64, validToken func(string) bool) upload {
 	var up upload
 	mr, err := r.MultipartReader()
 	if err != nil { // not multipart: no file, but its CSRF token still counts
 		_ = r.ParseForm()
-		up.csrf, up.problem = r.PostFormValue(csrfField), "signed.error.required"
+		up.tokenOK, up.problem = validToken(r.PostForm.Get(csrfField)), "signed.error.required"
 		return up
 	}
 	seen := false
@@ -151,8 +177,11 @@ func readUpload(r *http.Request, limit int64) upload {
 		switch part.FormName() {
 		case csrfField:
 			b, _ := io.ReadAll(io.LimitReader(part, 256))
-			up.csrf = string(b)
+			up.tokenOK = validToken(string(b))
 		case "file":
+			if !up.tokenOK {
+				return up // unread: Part.Close would read it all
+			}
 			if !seen {
 				seen = true
 				up.readFile(part, limit)

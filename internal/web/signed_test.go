@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -147,8 +148,8 @@ func TestSignedUploadPermissions(t *testing.T) {
 	}
 }
 
-// The PDF is served inline, sandboxed, to those who may read it; opening it
-// is recorded for approvers only.
+// The PDF is served inline, sandboxed, to those who may read it; fetching it
+// records nothing (the approver's form does, below).
 func TestSignedDownload(t *testing.T) {
 	rig := newFlowRig(t)
 	ctx := context.Background()
@@ -181,8 +182,8 @@ func TestSignedDownload(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if opened != (who == rig.approver) {
-			t.Errorf("%s: opened recorded = %v", who.email, opened)
+		if opened {
+			t.Errorf("%s: opened recorded by a GET", who.email)
 		}
 	}
 	wantCode(t, rig.stranger.get(t, path), http.StatusForbidden)
@@ -194,4 +195,81 @@ func TestSignedDownload(t *testing.T) {
 			t.Errorf("%s: opened recorded", who)
 		}
 	}
+}
+
+// openSigned opens the signed approval as an approver does, with the form on
+// the submission page that records the opening and leads to the file.
+func (v *visitor) openSigned(t *testing.T, id string) {
+	t.Helper()
+	page := "/flow/" + id
+	m := regexp.MustCompile(`<input type="hidden" name="sha256" value="([0-9a-f]{64})">`).FindStringSubmatch(v.get(t, page).body)
+	if m == nil {
+		t.Fatalf("%s: no form opens the signed approval", v.email)
+	}
+	r := v.post(t, page+"/signed-approval/open", "sha256", m[1])
+	seeOther(t, r, page+"/signed-approval?sha256="+m[1])
+	r = v.get(t, r.header.Get("Location"))
+	if wantCode(t, r, http.StatusOK); r.header.Get("Content-Type") != "application/pdf" {
+		t.Fatalf("opened %s", r.header.Get("Content-Type"))
+	}
+}
+
+// Only the approver's own form records the opening: not a fetch of the file
+// (a prefetch, a link from another site), not a form without its token, not
+// the form of a version since replaced, and not anyone else's.
+func TestSignedOpenedOnlyByTheApproversForm(t *testing.T) {
+	rig := newFlowRig(t)
+	ctx := context.Background()
+	rig.attachSigned(t, subID)
+	a, err := rig.db.SignedApproval(ctx, subID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := "/flow/" + subID
+	opened := func(email string) bool {
+		t.Helper()
+		ok, err := rig.db.Opened(ctx, subID, email, a.SHA256)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	// The contact and the admin see a link; the approver, the form.
+	for _, who := range []*visitor{rig.contact, rig.admin} {
+		lacks(t, who.get(t, page), `/signed-approval/open"`)
+	}
+	wantCode(t, rig.approver.get(t, page+"/signed-approval"), http.StatusOK)
+	req, _ := http.NewRequest("GET", rig.URL+page+"/signed-approval", nil)
+	req.Header.Set("Sec-Purpose", "prefetch")
+	wantCode(t, rig.approver.do(t, req), http.StatusOK)
+	for _, tt := range []struct {
+		name   string
+		who    *visitor
+		pairs  []string
+		status int
+	}{
+		{"no token", rig.approver, []string{"sha256", a.SHA256}, http.StatusForbidden},
+		{"another session's token", rig.approver, []string{"csrf", rig.contact.csrf, "sha256", a.SHA256}, http.StatusForbidden},
+		{"a replaced version", rig.approver, []string{"csrf", rig.approver.csrf, "sha256", strings.Repeat("0", 64)}, http.StatusConflict},
+		{"no version", rig.approver, []string{"csrf", rig.approver.csrf}, http.StatusConflict},
+		{"the contact", rig.contact, []string{"csrf", rig.contact.csrf, "sha256", a.SHA256}, http.StatusForbidden},
+		{"an admin", rig.admin, []string{"csrf", rig.admin.csrf, "sha256", a.SHA256}, http.StatusForbidden},
+		{"another project's approver", signIn(t, rig.testServer, otherAppr), nil, http.StatusForbidden},
+		{"a stranger", rig.stranger, nil, http.StatusForbidden},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			wantCode(t, tt.who.postRaw(t, page+"/signed-approval/open", tt.pairs...), tt.status)
+		})
+	}
+	for _, email := range []string{approver, contact, admin, otherAppr, stranger} {
+		if opened(email) {
+			t.Fatalf("%s: opened recorded without the approver's form", email)
+		}
+	}
+	rig.approver.openSigned(t, subID)
+	if !opened(approver) {
+		t.Fatal("the approver's form recorded nothing")
+	}
+	// A link to a version that is no longer the one attached is refused.
+	wantCode(t, rig.approver.get(t, page+"/signed-approval?sha256="+strings.Repeat("0", 64)), http.StatusConflict)
 }

@@ -54,8 +54,14 @@ type Config struct {
 	SessionTTL     time.Duration    // how long a sign-in lasts; default 12h
 	OIDC           *OIDC            // OpenID Connect sign-in; nil offers the emailed link only
 	UploadMaxBytes int64            // largest signed approval accepted; default 10 MiB
-	Logger         *slog.Logger
-	Now            func() time.Time // the clock; default time.Now
+	KeyMaxLifetime time.Duration    // longest an API key made on the admin page lives; default opendata.DefaultKeyMaxLifetime
+	// A slow client must not hold a connection: how long a form's body may
+	// take to arrive (default 1m), an upload's (10m), and a PDF to be sent (10m).
+	FormReadTimeout      time.Duration
+	UploadReadTimeout    time.Duration
+	DownloadWriteTimeout time.Duration
+	Logger               *slog.Logger
+	Now                  func() time.Time // the clock; default time.Now
 }
 
 // Server renders the pages.
@@ -83,6 +89,18 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.UploadMaxBytes <= 0 {
 		cfg.UploadMaxBytes = 10 << 20
+	}
+	if cfg.KeyMaxLifetime <= 0 {
+		cfg.KeyMaxLifetime = opendata.DefaultKeyMaxLifetime
+	}
+	if cfg.FormReadTimeout <= 0 {
+		cfg.FormReadTimeout = time.Minute
+	}
+	if cfg.UploadReadTimeout <= 0 {
+		cfg.UploadReadTimeout = 10 * time.Minute
+	}
+	if cfg.DownloadWriteTimeout <= 0 {
+		cfg.DownloadWriteTimeout = 10 * time.Minute
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -174,7 +192,7 @@ func (p *Page) page() *Page { return p }
 // newPage picks the reader's language, links this page in the other one and
 // says who is signed in.
 func (s *Server) newPage(w http.ResponseWriter, r *http.Request, v *viewer) Page {
-	l := lang(w, r)
+	l := lang(r)
 	q := r.URL.Query()
 	q.Set("lang", string(l.Other()))
 	q.Del("flash")
@@ -190,16 +208,23 @@ func (s *Server) newPage(w http.ResponseWriter, r *http.Request, v *viewer) Page
 }
 
 // lang picks the page language: ?lang=, then the cookie, then Accept-Language.
-func lang(w http.ResponseWriter, r *http.Request) i18n.Lang {
+func lang(r *http.Request) i18n.Lang {
 	if v := r.URL.Query().Get("lang"); v == "en" || v == "fr" {
-		http.SetCookie(w, &http.Cookie{Name: "lang", Value: v, Path: "/", MaxAge: 365 * 24 * 3600,
-			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
 		return i18n.Lang(v)
 	}
 	if c, err := r.Cookie("lang"); err == nil && (c.Value == "en" || c.Value == "fr") {
 		return i18n.Lang(c.Value)
 	}
 	return i18n.Negotiate(r.Header.Get("Accept-Language"))
+}
+
+// keepLang remembers the language chosen with ?lang= in a cookie, Secure when
+// the public URL is https (behind a proxy that ends TLS, r.TLS is nil).
+func (s *Server) keepLang(w http.ResponseWriter, r *http.Request) {
+	if v := r.URL.Query().Get("lang"); v == "en" || v == "fr" {
+		http.SetCookie(w, &http.Cookie{Name: "lang", Value: v, Path: "/", MaxAge: 365 * 24 * 3600,
+			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secure})
+	}
 }
 
 // render writes the page name, built on the layout, with status; data is a
