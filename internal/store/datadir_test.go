@@ -82,6 +82,7 @@ func TestDataDirectoryIsPrivate(t *testing.T) {
 			if err := db.Migrate(ctx); err != nil {
 				t.Fatal(err)
 			}
+			db.SetJobs(&fakeJobs{})
 			return db
 		}
 		first := open()
