@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/opendata-datahub/datahub/internal/ckan"
 	"github.com/opendata-datahub/datahub/internal/ckan/ckantest"
@@ -56,6 +57,7 @@ type pubEnv struct {
 	registry publish.Registry
 	logs     *lockedBuffer
 	files    *httptest.Server
+	metrics  *prometheus.Registry // shared by the env's queues
 }
 
 var (
@@ -64,7 +66,8 @@ var (
 	contact  = opendata.Actor{Kind: opendata.ActorUser, Email: "contact@example.gc.ca"}
 )
 
-func newPubEnv(t *testing.T, cfg store.Config) *pubEnv {
+// newPubEnv's registry calls give up waiting for an answer after callTimeout.
+func newPubEnv(t *testing.T, cfg store.Config, callTimeout time.Duration) *pubEnv {
 	t.Helper()
 	key, err := secret.GenerateKey()
 	if err != nil {
@@ -76,11 +79,12 @@ func newPubEnv(t *testing.T, cfg store.Config) *pubEnv {
 	}
 	// Loopback only: the policy allows 127.0.0.1 alone and the dialer connects nowhere else.
 	hc := fetch.NewHTTPClient(fetch.Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}},
-		fetch.HTTPOptions{HeaderTimeout: 2 * time.Second, Timeout: 5 * time.Second, DialContext: (&fetchtest.Dialer{}).Dial})
+		fetch.HTTPOptions{HeaderTimeout: callTimeout, Timeout: callTimeout + 3*time.Second, DialContext: (&fetchtest.Dialer{}).Dial})
 	p := &pubEnv{reg: ckantest.New(t), registry: publish.Registry{Keys: keys, HTTP: hc}, logs: &lockedBuffer{},
-		files: csvServer(t)}
+		files: csvServer(t), metrics: prometheus.NewRegistry()}
 	p.queueEnv = newQueueEnvConfigured(t, cfg, nil, func(c *jobs.Config) {
 		c.Registry = p.registry
+		c.Metrics = p.metrics
 		c.PublishDelay = func(int) time.Duration { return 10 * time.Millisecond }
 		c.Logger = slog.New(slog.NewTextHandler(p.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})
@@ -192,7 +196,7 @@ func steps(sub *opendata.Submission) []opendata.State {
 
 func TestPublishing(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, cfg store.Config) {
-		p := newPubEnv(t, cfg)
+		p := newPubEnv(t, cfg, 2*time.Second)
 		ctx := context.Background()
 		orgID := p.reg.AddOrganization("cfs-scf")
 		p.saveTarget(t, "CFS", "cfs-scf", p.reg.Token)
@@ -408,6 +412,16 @@ func TestPublishing(t *testing.T) {
 			}
 		})
 
+		t.Run("outcomes counted", func(t *testing.T) {
+			o := p.outcomes(t)
+			// published: the first, 4 retried, the dropped one, the admin's retry, publish again;
+			// failed: 4 refusals and the exhausted retries.
+			if o["publish/published"] != 8 || o["publish/failed"] != 5 || o["unpublish/unpublished"] != 1 ||
+				o["publish/retry"] < 6 {
+				t.Fatalf("outcomes %v", o)
+			}
+		})
+
 		t.Run("no token in the logs or the publications", func(t *testing.T) {
 			logs := p.logs.String()
 			if !strings.Contains(logs, "Authorization Error") && !strings.Contains(logs, "HTTP 500") {
@@ -440,6 +454,34 @@ func TestPublishing(t *testing.T) {
 	})
 }
 
+// outcomes counts the env's publishing outcomes by "operation/outcome".
+func (p *pubEnv) outcomes(t *testing.T) map[string]float64 {
+	t.Helper()
+	families, err := p.metrics.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, f := range families {
+		if f.GetName() != "datahub_publish_outcomes_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			var op, outcome string
+			for _, l := range m.GetLabel() {
+				switch l.GetName() {
+				case "operation":
+					op = l.GetValue()
+				case "outcome":
+					outcome = l.GetValue()
+				}
+			}
+			out[op+"/"+outcome] = m.GetCounter().GetValue()
+		}
+	}
+	return out
+}
+
 // noticeOf waits for an outbox message with this subject whose text holds want.
 func (p *pubEnv) noticeOf(t *testing.T, subject, want string) {
 	t.Helper()
@@ -469,7 +511,7 @@ func btoi(b bool) int {
 // is saved, an admin's publish now sends that payload.
 func TestPublishingDryRun(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, cfg store.Config) {
-		p := newPubEnv(t, cfg)
+		p := newPubEnv(t, cfg, 2*time.Second)
 		ctx := context.Background()
 		id := p.approve(t, "CFS")
 		var pub *opendata.Publication
@@ -535,7 +577,7 @@ func TestPublishingDryRun(t *testing.T) {
 // database, publish twenty approvals: each dataset is created exactly once.
 func TestPublishingOnTwoReplicas(t *testing.T) {
 	cfg := storetest.FreshPostgres(t)
-	p := newPubEnv(t, cfg)
+	p := newPubEnv(t, cfg, 2*time.Second)
 	other := storetest.Open(t, cfg)
 	p.startOn(t, other)
 	p.reg.AddOrganization("cfs-scf")
@@ -559,4 +601,47 @@ func TestPublishingOnTwoReplicas(t *testing.T) {
 	if len(creates) != len(ids) {
 		t.Errorf("creates %v", creates)
 	}
+}
+
+// A publication cut short by a shutdown is not a failure: the submission stays
+// publishing, and the next start publishes it once.
+func TestPublishingResumesAfterShutdown(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, cfg store.Config) {
+		p := newPubEnv(t, cfg, time.Minute)
+		p.reg.AddOrganization("cfs-scf")
+		p.saveTarget(t, opendata.DefaultTarget, "cfs-scf", p.reg.Token)
+		p.reg.FailNext("package_create", 1, ckantest.FaultTimeout) // held until the client hangs up
+		id := p.approve(t, "CFS")
+		deadline := time.Now().Add(30 * time.Second)
+		for !slices.Contains(p.reg.Calls(), ckantest.Call{Action: "package_create", ID: id, Fault: ckantest.FaultTimeout}) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the create never arrived: %+v", p.reg.Calls())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		if err := p.queue.Stop(ctx); err != nil {
+			t.Fatal(err)
+		}
+		sub, err := p.db.Submission(context.Background(), id)
+		if err != nil || sub.State != opendata.StatePublishing {
+			t.Fatalf("after the shutdown: %+v %v", sub, err)
+		}
+		p.queue = p.start(t)
+		sub, pub := settled(t, p.queueEnv, id, opendata.StatePublished, opendata.StatePublishFailed)
+		if sub.State != opendata.StatePublished || pub.LastError != "" {
+			t.Fatalf("state %s, publication %+v", sub.State, pub)
+		}
+		if n := p.reg.CallsByID("package_create")[id]; n != 2 {
+			t.Fatalf("%d creates, want the held one and one more", n)
+		}
+		if o := p.outcomes(t); o["publish/failed"] != 0 || o["publish/published"] != 1 {
+			t.Fatalf("outcomes %v", o)
+		}
+		want := []opendata.State{opendata.StateApproved, opendata.StatePublishing, opendata.StatePublished}
+		if got := steps(sub); !slices.Equal(got, want) {
+			t.Fatalf("history %v, want %v", got, want)
+		}
+	})
 }
