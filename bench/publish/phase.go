@@ -14,15 +14,16 @@ import (
 
 // result is one phase's outcome.
 type result struct {
-	rate          float64
-	published     int
-	failed        int
-	latencies     []time.Duration // approval committed → seen published
-	wall          time.Duration   // first approval → last outcome
-	calls         int             // registry calls about the phase's datasets
-	meanAttempts  float64
-	resentCreates int // ids with more than one package_create call (a create that failed unapplied is sent again)
-	createdTwice  int // ids whose create was applied more than once, or refused because the id existed
+	rate               float64
+	published          int
+	failed             int
+	latencies          []time.Duration // approval committed → seen published
+	wall               time.Duration   // first approval → last outcome
+	calls              int             // registry calls about the phase's datasets
+	meanAttempts       float64
+	registryPerAttempt time.Duration // mean time of one attempt's registry calls (datahub_registry_call_seconds)
+	resentCreates      int           // ids with more than one package_create call (a create that failed unapplied is sent again)
+	createdTwice       int           // ids whose create was applied more than once, or refused because the id existed
 }
 
 var (
