@@ -30,6 +30,8 @@ type queueEnv struct {
 	dialer *fetchtest.Dialer
 	outbox string      // where the notices land
 	mailer mail.Mailer // sends them: the outbox, or a wrapper around it
+	// configure, when set, changes each queue's configuration before it starts.
+	configure func(*jobs.Config)
 }
 
 func newQueueEnv(t *testing.T, cfg store.Config) *queueEnv {
@@ -40,6 +42,12 @@ func newQueueEnv(t *testing.T, cfg store.Config) *queueEnv {
 // newQueueEnvWith is newQueueEnv with a mailer wrapping the outbox, nil for the outbox itself.
 func newQueueEnvWith(t *testing.T, cfg store.Config, wrap func(mail.Mailer) mail.Mailer) *queueEnv {
 	t.Helper()
+	return newQueueEnvConfigured(t, cfg, wrap, nil)
+}
+
+// newQueueEnvConfigured is newQueueEnvWith whose queues' configuration configure changes.
+func newQueueEnvConfigured(t *testing.T, cfg store.Config, wrap func(mail.Mailer) mail.Mailer, configure func(*jobs.Config)) *queueEnv {
+	t.Helper()
 	ctx := context.Background()
 	db := storetest.Open(t, cfg)
 	if err := jobs.Migrate(ctx, db); err != nil {
@@ -48,7 +56,7 @@ func newQueueEnvWith(t *testing.T, cfg store.Config, wrap func(mail.Mailer) mail
 	if err := jobs.Migrate(ctx, db); err != nil { // a second run finds nothing to do
 		t.Fatal(err)
 	}
-	e := &queueEnv{db: db, dialer: &fetchtest.Dialer{}, outbox: t.TempDir()}
+	e := &queueEnv{db: db, dialer: &fetchtest.Dialer{}, outbox: t.TempDir(), configure: configure}
 	outbox, err := mail.NewOutbox(e.outbox, "DataHub <datahub@example.gc.ca>", slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
@@ -64,20 +72,30 @@ func newQueueEnvWith(t *testing.T, cfg store.Config, wrap func(mail.Mailer) mail
 // start starts another queue on the env's database, stopped when the test ends.
 func (e *queueEnv) start(t *testing.T) *jobs.Queue {
 	t.Helper()
+	return e.startOn(t, e.db)
+}
+
+// startOn starts a queue on db (the env's store or another handle on its database), stopped when the test ends.
+func (e *queueEnv) startOn(t *testing.T, db *store.DB) *jobs.Queue {
+	t.Helper()
 	client := fetch.New(fetch.Config{Policy: fetch.Policy{AllowPrivate: true}, DialContext: e.dialer.Dial,
 		ConnectTimeout: 2 * time.Second, HeaderTimeout: 5 * time.Second, TotalTimeout: 20 * time.Second})
-	q, err := jobs.New(e.db, jobs.Config{
+	qc := jobs.Config{
 		Fetch: client, FetchTimeout: 20 * time.Second, Workers: 4, Mailer: e.mailer, PublicURL: testPublicURL,
 		RetryDelay:       func(int) time.Duration { return 10 * time.Millisecond },
 		ProjectBusyDelay: 50 * time.Millisecond,
 		PollInterval:     100 * time.Millisecond,
 		Logger:           slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Test:             true,
-	})
+	}
+	if e.configure != nil {
+		e.configure(&qc)
+	}
+	q, err := jobs.New(db, qc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.db.SetJobs(q)
+	db.SetJobs(q)
 	if err := q.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}

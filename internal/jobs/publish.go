@@ -72,9 +72,26 @@ func newPublishMetrics(reg prometheus.Registerer) *publishMetrics {
 			Buckets: prometheus.ExponentialBuckets(0.01, 2.5, 10)}, []string{"operation"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.outcomes, m.duration)
+		m.outcomes = registered(reg, m.outcomes)
+		m.duration = registered(reg, m.duration)
 	}
 	return m
+}
+
+// registered registers c, or returns the collector already registered under
+// its name: two queues of one process (replicas in tests and benchmarks, a
+// restarted queue) share the counters instead of panicking.
+func registered[C prometheus.Collector](reg prometheus.Registerer, c C) C {
+	if err := reg.Register(c); err != nil {
+		var dup prometheus.AlreadyRegisteredError
+		if errors.As(err, &dup) {
+			if prev, ok := dup.ExistingCollector.(C); ok {
+				return prev
+			}
+		}
+		panic(err) // a name taken by another kind of metric is a programming error
+	}
+	return c
 }
 
 // publishWorker moves an approved submission through publishing to the
@@ -178,6 +195,10 @@ func (w *publishWorker) Work(ctx context.Context, job *river.Job[PublishArgs]) e
 			return err
 		}
 		w.metrics.outcomes.WithLabelValues("publish", "retry").Inc()
+		return err
+	case ctx.Err() != nil:
+		// Stopped (a shutdown) or out of time: not the registry's refusal, so no
+		// publish_failed; River runs the job again and the state stays publishing.
 		return err
 	}
 	pub.LastError, pub.Errors = err.Error(), registryErrors(ckan.FieldErrors(err))

@@ -49,8 +49,9 @@ const (
 // Call is one request the double answered (or did not).
 type Call struct {
 	Action string
-	Status int   // 0 for a timeout or a dropped connection
-	Fault  Fault // the injected fault, if any
+	ID     string // the "id" the call named (a dataset's or an organization's), if any
+	Status int    // 0 for a timeout or a dropped connection
+	Fault  Fault  // the injected fault, if any
 }
 
 // Server is the running double. Its methods are safe for concurrent use.
@@ -79,10 +80,15 @@ type org struct{ ID, Name, Title string }
 // New starts a double on 127.0.0.1, closed when the test ends.
 func New(t testing.TB) *Server {
 	t.Helper()
+	s := Start()
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Start starts a double on 127.0.0.1 outside a test (benchmarks); the caller Closes it.
+func Start() *Server {
 	tok := make([]byte, 24)
-	if _, err := rand.Read(tok); err != nil {
-		t.Fatal(err)
-	}
+	_, _ = rand.Read(tok) // crypto/rand never fails on supported platforms
 	s := &Server{
 		Token:    hex.EncodeToString(tok),
 		closing:  make(chan struct{}),
@@ -93,7 +99,6 @@ func New(t testing.TB) *Server {
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
-	t.Cleanup(s.Close)
 	return s
 }
 
@@ -161,6 +166,17 @@ func (s *Server) Calls() []Call {
 	return slices.Clone(s.calls)
 }
 
+// CallsByID counts the calls of action by the id each named.
+func (s *Server) CallsByID(action string) map[string]int {
+	out := map[string]int{}
+	for _, c := range s.Calls() {
+		if c.Action == action {
+			out[c.ID]++
+		}
+	}
+	return out
+}
+
 // CountCalls returns how many calls of action were made.
 func (s *Server) CountCalls(action string) int {
 	n := 0
@@ -206,10 +222,10 @@ func (s *Server) fault(action string) Fault {
 	return ""
 }
 
-func (s *Server) record(action string, status int, f Fault) {
+func (s *Server) record(action, id string, status int, f Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.calls = append(s.calls, Call{Action: action, Status: status, Fault: f})
+	s.calls = append(s.calls, Call{Action: action, ID: id, Status: status, Fault: f})
 }
 
 // answer is one action's outcome before it is written.
@@ -267,18 +283,19 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	actions := s.actions()
 	fn, known := actions[action]
 	if !known {
-		s.finish(w, action, "", badRequest("Bad request - Action name not known: "+action))
+		s.finish(w, action, "", "", badRequest("Bad request - Action name not known: "+action))
 		return
 	}
 	data, a := readRequest(r, action)
 	if a != nil {
-		s.finish(w, action, "", *a)
+		s.finish(w, action, "", "", *a)
 		return
 	}
+	id, _ := data["id"].(string)
 	f := s.fault(action)
 	switch f {
 	case FaultTimeout:
-		s.record(action, 0, f)
+		s.record(action, id, 0, f)
 		select { // hold the request until the client gives up or the test ends
 		case <-r.Context().Done():
 		case <-s.closing:
@@ -286,7 +303,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		panic(http.ErrAbortHandler) // end it unanswered
 	case FaultDropAfter:
 		s.run(r, action, fn, data) // applied; its answer is lost
-		s.record(action, 0, f)
+		s.record(action, id, 0, f)
 		if hj, ok := w.(http.Hijacker); ok {
 			if conn, _, err := hj.Hijack(); err == nil {
 				conn.Close()
@@ -295,10 +312,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		panic(http.ErrAbortHandler) // closes the connection without an answer
 	case "":
-		s.finish(w, action, "", s.run(r, action, fn, data))
+		s.finish(w, action, id, "", s.run(r, action, fn, data))
 		return
 	}
-	s.finish(w, action, f, faultAnswer(action, f))
+	s.finish(w, action, id, f, faultAnswer(action, f))
 }
 
 // faultAnswer is what an injected fault answers (faults that answer at all).
@@ -366,8 +383,8 @@ func readRequest(r *http.Request, action string) (map[string]any, *answer) {
 	return data, nil
 }
 
-func (s *Server) finish(w http.ResponseWriter, action string, f Fault, a answer) {
-	s.record(action, a.status, f)
+func (s *Server) finish(w http.ResponseWriter, action, id string, f Fault, a answer) {
+	s.record(action, id, a.status, f)
 	if f == FaultProxyPage {
 		w.Header().Set("Content-Type", "text/html")
 		w.WriteHeader(http.StatusServiceUnavailable)

@@ -285,7 +285,8 @@ func TestFaults(t *testing.T) {
 		t.Error("dropped create not applied")
 	}
 	calls := srv.Calls()
-	want := []Call{{"package_show", 500, FaultServerError}, {"organization_show", 409, FaultValidation}, {"package_create", 0, FaultDropAfter}}
+	want := []Call{{"package_show", id, 500, FaultServerError}, {"organization_show", "nrcan-rncan", 409, FaultValidation},
+		{"package_create", id, 0, FaultDropAfter}}
 	if len(calls) != len(want) || !equalCalls(calls, want) {
 		t.Errorf("calls = %v, want %v", calls, want)
 	}
