@@ -64,7 +64,7 @@ func EventSeq(id string) (int64, error) {
 	}
 	hex, ok := strings.CutPrefix(id, "evt_")
 	n, err := strconv.ParseInt(hex, 16, 64)
-	if !ok || len(hex) != 16 || err != nil || n < 0 {
+	if !ok || err != nil || n < 0 || EventID(n) != id { // one spelling per event: lower-case, 16 digits
 		return 0, Errorf(EINVALID, "%q is not an event id", id)
 	}
 	return n, nil
