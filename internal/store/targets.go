@@ -120,16 +120,8 @@ func (db *DB) SavePublishingTarget(ctx context.Context, t opendata.PublishingTar
 // DeletePublishingTarget removes the project's target; ENOTFOUND when it has none.
 func (db *DB) DeletePublishingTarget(ctx context.Context, project string) error {
 	err := db.update(ctx, func(tx *Tx) error {
-		res, err := tx.Exec(`DELETE FROM publishing_targets WHERE project = $1`, opendata.NormProject(project))
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return opendata.Errorf(opendata.ENOTFOUND, "no publishing target for project %s", project)
-		}
-		return nil
+		return tx.execOne(opendata.Errorf(opendata.ENOTFOUND, "no publishing target for project %s", project),
+			`DELETE FROM publishing_targets WHERE project = $1`, opendata.NormProject(project))
 	})
 	if err != nil {
 		return fmt.Errorf("delete publishing target: %w", err)

@@ -26,3 +26,17 @@ func (t *Tx) QueryRow(q string, args ...any) *sql.Row {
 	}
 	return t.tx.QueryRowContext(t.ctx, q, args...)
 }
+
+// execOne runs a statement that must change a row; notFound is the error when it changes none.
+func (t *Tx) execOne(notFound error, q string, args ...any) error {
+	res, err := t.Exec(q, args...)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return notFound
+	}
+	return nil
+}

@@ -63,15 +63,9 @@ func (db *DB) SetWebhook(ctx context.Context, prefix, url, sealedSecret string) 
 // signing too, as a second signature, until oldUntil.
 func (db *DB) RotateWebhook(ctx context.Context, prefix, sealedSecret string, oldUntil time.Time) error {
 	err := db.update(ctx, func(tx *Tx) error {
-		res, err := tx.Exec(`UPDATE webhooks SET old_secret_sealed = secret_sealed, old_secret_until = $2,
+		return tx.execOne(opendata.Errorf(opendata.ENOTFOUND, "key %s has no webhook", prefix),
+			`UPDATE webhooks SET old_secret_sealed = secret_sealed, old_secret_until = $2,
 			secret_sealed = $3, updated_at = $4 WHERE key_prefix = $1`, prefix, micros(oldUntil), sealedSecret, micros(db.now()))
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return opendata.Errorf(opendata.ENOTFOUND, "key %s has no webhook", prefix)
-		}
-		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("rotate webhook: %w", err)
@@ -83,14 +77,8 @@ func (db *DB) RotateWebhook(ctx context.Context, prefix, sealedSecret string, ol
 // Deliveries already queued find no endpoint and stop.
 func (db *DB) RemoveWebhook(ctx context.Context, prefix string) error {
 	err := db.update(ctx, func(tx *Tx) error {
-		res, err := tx.Exec(`DELETE FROM webhooks WHERE key_prefix = $1`, prefix)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return opendata.Errorf(opendata.ENOTFOUND, "key %s has no webhook", prefix)
-		}
-		return nil
+		return tx.execOne(opendata.Errorf(opendata.ENOTFOUND, "key %s has no webhook", prefix),
+			`DELETE FROM webhooks WHERE key_prefix = $1`, prefix)
 	})
 	if err != nil {
 		return fmt.Errorf("remove webhook: %w", err)
