@@ -64,7 +64,7 @@ func EventSeq(id string) (int64, error) {
 	}
 	hex, ok := strings.CutPrefix(id, "evt_")
 	n, err := strconv.ParseInt(hex, 16, 64)
-	if !ok || len(hex) != 16 || err != nil || n < 0 {
+	if !ok || len(hex) != 16 || strings.Trim(hex, "0123456789abcdefABCDEF") != "" || err != nil || n < 0 {
 		return 0, Errorf(EINVALID, "%q is not an event id", id)
 	}
 	return n, nil
