@@ -30,6 +30,8 @@ type queueEnv struct {
 	dialer *fetchtest.Dialer
 	outbox string      // where the notices land
 	mailer mail.Mailer // sends them: the outbox, or a wrapper around it
+	// configure, when set, changes the queue's configuration before it starts.
+	configure func(*queueEnv, *jobs.Config)
 }
 
 func newQueueEnv(t *testing.T, cfg store.Config) *queueEnv {
@@ -40,6 +42,12 @@ func newQueueEnv(t *testing.T, cfg store.Config) *queueEnv {
 // newQueueEnvWith is newQueueEnv with a mailer wrapping the outbox, nil for the outbox itself.
 func newQueueEnvWith(t *testing.T, cfg store.Config, wrap func(mail.Mailer) mail.Mailer) *queueEnv {
 	t.Helper()
+	return newQueueEnvConfig(t, cfg, wrap, nil)
+}
+
+// newQueueEnvConfig is newQueueEnvWith with configure applied to every queue's configuration.
+func newQueueEnvConfig(t *testing.T, cfg store.Config, wrap func(mail.Mailer) mail.Mailer, configure func(*queueEnv, *jobs.Config)) *queueEnv {
+	t.Helper()
 	ctx := context.Background()
 	db := storetest.Open(t, cfg)
 	if err := jobs.Migrate(ctx, db); err != nil {
@@ -48,7 +56,7 @@ func newQueueEnvWith(t *testing.T, cfg store.Config, wrap func(mail.Mailer) mail
 	if err := jobs.Migrate(ctx, db); err != nil { // a second run finds nothing to do
 		t.Fatal(err)
 	}
-	e := &queueEnv{db: db, dialer: &fetchtest.Dialer{}, outbox: t.TempDir()}
+	e := &queueEnv{db: db, dialer: &fetchtest.Dialer{}, outbox: t.TempDir(), configure: configure}
 	outbox, err := mail.NewOutbox(e.outbox, "DataHub <datahub@example.gc.ca>", slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
@@ -66,13 +74,17 @@ func (e *queueEnv) start(t *testing.T) *jobs.Queue {
 	t.Helper()
 	client := fetch.New(fetch.Config{Policy: fetch.Policy{AllowPrivate: true}, DialContext: e.dialer.Dial,
 		ConnectTimeout: 2 * time.Second, HeaderTimeout: 5 * time.Second, TotalTimeout: 20 * time.Second})
-	q, err := jobs.New(e.db, jobs.Config{
+	cfg := jobs.Config{
 		Fetch: client, FetchTimeout: 20 * time.Second, Workers: 4, Mailer: e.mailer, PublicURL: testPublicURL,
 		RetryDelay:   func(int) time.Duration { return 10 * time.Millisecond },
 		PollInterval: 100 * time.Millisecond,
 		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Test:         true,
-	})
+	}
+	if e.configure != nil {
+		e.configure(e, &cfg)
+	}
+	q, err := jobs.New(e.db, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
