@@ -289,7 +289,9 @@ func TestWebhookWholeLife(t *testing.T) {
 			}
 		}
 		got := rc.requests()
-		slices.SortFunc(got, func(a, b hookRequest) int { return strings.Compare(a.header.Get("webhook-id"), b.header.Get("webhook-id")) })
+		slices.SortFunc(got, func(a, b hookRequest) int {
+			return strings.Compare(a.header.Get("webhook-id"), b.header.Get("webhook-id"))
+		})
 		if len(got) != len(feed) {
 			t.Fatalf("the endpoint got %d requests, want %d", len(got), len(feed))
 		}
