@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -227,4 +228,76 @@ func TestEventsEnqueueDeliveriesOnlyToEndpoints(t *testing.T) {
 			t.Errorf("retry without an endpoint: %v", err)
 		}
 	})
+}
+
+// A reader that follows the cursor while several writers add events sees
+// every event once, in order: no seq shows before a lower one has committed.
+func TestEventsFeedNeverSkipsUnderConcurrentWriters(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, cfg store.Config) {
+		writers := []*store.DB{storetest.Open(t, cfg), storetest.Open(t, cfg)}
+		ctx := context.Background()
+		prefix := keyOf(t, writers[0], "CFS")
+		const n = 60
+		done := make(chan struct{})
+		errs := make(chan error, n)
+		go func() {
+			defer close(done)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					id := fmt.Sprintf("concurrent-%02d", i)
+					errs <- writers[i%2].CreateSubmission(ctx, opendata.NewSubmission(id, "CFS", prefix, sampleFields(id), time.Now()), nil)
+				}()
+			}
+			wg.Wait()
+		}()
+		reader := storetest.Open(t, cfg)
+		var seen []string
+		after := int64(0)
+		for finished := false; ; {
+			page, err := reader.Events(ctx, "CFS", after, 7)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range page {
+				seen = append(seen, e.ID)
+			}
+			if len(page) > 0 {
+				after, _ = opendata.EventSeq(page[len(page)-1].ID)
+				continue
+			}
+			if finished {
+				break
+			}
+			select {
+			case <-done:
+				finished = true // one more read after the last commit
+			default:
+			}
+		}
+		for range n {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		all, err := reader.Events(ctx, "CFS", 0, store.MaxEventsPage)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(all) != n || !slices.Equal(seen, ids(all)) {
+			t.Fatalf("the reader saw %d events, the feed has %d; skipped: %v", len(seen), len(all), missing(ids(all), seen))
+		}
+	})
+}
+
+func missing(all, seen []string) []string {
+	var out []string
+	for _, id := range all {
+		if !slices.Contains(seen, id) {
+			out = append(out, id)
+		}
+	}
+	return out
 }
