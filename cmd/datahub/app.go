@@ -181,7 +181,7 @@ func newQueue(db *store.DB, c *serveConfig, mailer mail.Mailer, registry publish
 	})
 	return jobs.New(db, jobs.Config{Fetch: client, Mailer: mailer, PublicURL: c.publicURL, FetchTimeout: c.fetchTimeout, Workers: c.jobWorkers,
 		ChecksPerProject: c.checksPerProj, RescueAfter: c.jobRescueAfter, Logger: logger, Registry: registry, Metrics: reg,
-		Webhooks: jobs.NewWebhookClient(c.registry.policy())})
+		Webhooks: jobs.NewWebhookClient(c.registry.policy(), fetch.HTTPOptions{})})
 }
 
 func (a *app) close() {

@@ -112,11 +112,9 @@ func keysRevoke(ctx context.Context, args []string, stdout io.Writer) error {
 	if fs.NArg() != 1 {
 		return usageError{"keys revoke: give one key or key prefix"}
 	}
-	prefix := fs.Arg(0)
-	if p := auth.PrefixOf(prefix); p != "" {
-		prefix = p
-	} else if len(prefix) != auth.PrefixLen || !strings.HasPrefix(prefix, "dh_") {
-		return usageError{fmt.Sprintf("keys revoke: %q is neither a key nor a key prefix (dh_ and 8 characters)", prefix)}
+	prefix, err := keyPrefixArg("keys revoke", fs.Arg(0))
+	if err != nil {
+		return err
 	}
 	db, err := openStore(ctx, sf)
 	if err != nil {

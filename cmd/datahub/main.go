@@ -23,6 +23,11 @@ Usage:
   datahub keys create --project P --client NAME --contact EMAIL [--expires 90d|never]
   datahub keys list                           list API keys (never the keys themselves)
   datahub keys revoke KEY-OR-PREFIX           revoke a key at once
+  datahub webhooks set --url URL KEY-OR-PREFIX  POST every event of the key's project there; prints the
+                                              signing secret (whsec_...) as the last line, once
+  datahub webhooks rotate KEY-OR-PREFIX       a new signing secret (last line); the old one signs too for 24 h
+  datahub webhooks remove KEY-OR-PREFIX       stop posting the key's events
+  datahub webhooks list                       every key's endpoint and its health
   datahub users grant admin|approver EMAIL [--project P]   give a role in the web UI
   datahub users revoke admin|approver EMAIL [--project P]  take it away
   datahub users list                          list who holds which role
@@ -73,6 +78,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runMigrate(ctx, rest, stdout, stderr)
 	case "keys":
 		return runKeys(ctx, rest, stdout, stderr)
+	case "webhooks":
+		return runWebhooks(ctx, rest, stdout)
 	case "users":
 		return runUsers(ctx, args[1:], stdout, stderr)
 	case "targets":
@@ -89,7 +96,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	return usageError{fmt.Sprintf("unknown command %q (try: serve, migrate, keys, users, targets, outbox, jobs, vocabulary, submit)", cmd)}
+	return usageError{fmt.Sprintf("unknown command %q (try: serve, migrate, keys, webhooks, users, targets, outbox, jobs, vocabulary, submit)", cmd)}
 }
 
 // parseFlags parses args, then fills every flag not given on the command line

@@ -185,9 +185,31 @@ func metric(t *testing.T, base, series string) string {
 	return ""
 }
 
-func TestSubmitDryRunValidatesHereWithoutTheRoute(t *testing.T) {
+// A dry run validates on the server, or here the same way when the server
+// has no validation route (one older than it).
+func TestSubmitDryRun(t *testing.T) {
+	for _, withRoute := range []bool{true, false} {
+		t.Run(map[bool]string{true: "server validates", false: "validated here"}[withRoute], func(t *testing.T) {
+			testSubmitDryRun(t, withRoute)
+		})
+	}
+}
+
+func testSubmitDryRun(t *testing.T, withRoute bool) {
 	a, key := testApp(t)
-	ts := httptest.NewServer(a.handler)
+	var h http.Handler = a.handler
+	if !withRoute { // as a server without the route answers
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/api/opendata/validate" {
+				w.Header().Set("Content-Type", "application/problem+json")
+				w.WriteHeader(http.StatusNotFound)
+				io.WriteString(w, `{"type":"urn:datahub:problem:not_found","title":"Not found","status":404,"code":"not_found"}`)
+				return
+			}
+			a.handler.ServeHTTP(w, r)
+		})
+	}
+	ts := httptest.NewServer(h)
 	defer ts.Close()
 	dir := t.TempDir()
 	c := client.New(ts.URL, key)
@@ -227,11 +249,13 @@ func TestSubmitDryRunValidatesHereWithoutTheRoute(t *testing.T) {
 		"subject                      invalid_choice         2   lignes 3, 4",
 		"sujet                        unknown_field          1   ligne 3",
 		"date_published               future_date            1   ligne 4",
-		"Le serveur n'offre pas de validation",
 	} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("summary lacks %q:\n%s", want, stdout.String())
 		}
+	}
+	if here := strings.Contains(stdout.String(), "Le serveur n'offre pas de validation"); here == withRoute {
+		t.Errorf("validated here: %v, want %v:\n%s", here, !withRoute, stdout.String())
 	}
 	rows := resultRows(t, filepath.Join(dir, "one.dry-run.csv"))
 	if rows["one-2"][4] != statusExists || rows["one-2"][2] == "" || !strings.Contains(rows["one-3"][5], "Vouliez-vous dire « nature_and_environment » ?") {

@@ -17,8 +17,10 @@ import (
 	"github.com/opendata-datahub/datahub/internal/api"
 	"github.com/opendata-datahub/datahub/internal/auth"
 	"github.com/opendata-datahub/datahub/internal/opendata"
+	sealing "github.com/opendata-datahub/datahub/internal/secret"
 	"github.com/opendata-datahub/datahub/internal/store"
 	"github.com/opendata-datahub/datahub/internal/store/storetest"
+	"github.com/opendata-datahub/datahub/internal/webhook"
 )
 
 // env is a whole API on a real SQLite store in a temporary directory. Every
@@ -35,6 +37,7 @@ type env struct {
 type envOptions struct {
 	rate, burst  float64
 	authFailures int
+	store        *store.Config // default a fresh SQLite database
 }
 
 func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
@@ -44,7 +47,11 @@ func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
 		f(&o)
 	}
 	ctx := context.Background()
-	db := storetest.Open(t, storetest.FreshSQLite(t))
+	cfg := storetest.FreshSQLite(t)
+	if o.store != nil {
+		cfg = *o.store
+	}
+	db := storetest.Open(t, cfg)
 	secret, err := db.Secret(ctx, auth.SecretName)
 	if err != nil {
 		t.Fatal(err)
@@ -55,8 +62,17 @@ func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	loc, _ := time.LoadLocation("America/Toronto")
+	sealKey, err := sealing.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealer, err := sealing.NewKeyring(sealKey)
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv, err := api.New(api.Config{PublicURL: "https://datahub.example/", Location: loc, Logger: logger,
-		AuthFailuresPerMinute: o.authFailures}, db, keys, opendata.MustLoadVocabulary(), prometheus.NewRegistry())
+		AuthFailuresPerMinute: o.authFailures, Webhooks: webhook.Endpoints{Store: db, Keys: sealer}},
+		db, keys, opendata.MustLoadVocabulary(), prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}

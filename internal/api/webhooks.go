@@ -43,7 +43,7 @@ func webhookView(w *opendata.Webhook, secret string) WebhookView {
 // putWebhook handles PUT /api/opendata/webhook {"url": ...}: the key's
 // endpoint, created (201, with its secret, shown once) or changed (200).
 func (s *Server) putWebhook(w http.ResponseWriter, r *http.Request, c *auth.Client) {
-	body, ok := s.readBody(w, r)
+	body, ok := s.readJSON(w, r)
 	if !ok {
 		return
 	}

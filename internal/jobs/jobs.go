@@ -114,7 +114,7 @@ func New(db *store.DB, cfg Config) (*Queue, error) {
 		cfg.WebhookDelay = defaultWebhookDelay
 	}
 	if cfg.Webhooks == nil {
-		cfg.Webhooks = NewWebhookClient(fetch.Policy{}) // public addresses only
+		cfg.Webhooks = NewWebhookClient(fetch.Policy{}, fetch.HTTPOptions{}) // public addresses only
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

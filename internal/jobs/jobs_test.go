@@ -30,8 +30,8 @@ type queueEnv struct {
 	dialer *fetchtest.Dialer
 	outbox string      // where the notices land
 	mailer mail.Mailer // sends them: the outbox, or a wrapper around it
-	// configure, when set, changes each queue's configuration before it starts.
-	configure func(*jobs.Config)
+	// configure, when set, changes the queue's configuration before it starts.
+	configure func(*queueEnv, *jobs.Config)
 }
 
 func newQueueEnv(t *testing.T, cfg store.Config) *queueEnv {
@@ -42,11 +42,17 @@ func newQueueEnv(t *testing.T, cfg store.Config) *queueEnv {
 // newQueueEnvWith is newQueueEnv with a mailer wrapping the outbox, nil for the outbox itself.
 func newQueueEnvWith(t *testing.T, cfg store.Config, wrap func(mail.Mailer) mail.Mailer) *queueEnv {
 	t.Helper()
-	return newQueueEnvConfigured(t, cfg, wrap, nil)
+	return newQueueEnvConfig(t, cfg, wrap, nil)
 }
 
-// newQueueEnvConfigured is newQueueEnvWith whose queues' configuration configure changes.
+// newQueueEnvConfigured is newQueueEnvConfig for a configure that needs no env.
 func newQueueEnvConfigured(t *testing.T, cfg store.Config, wrap func(mail.Mailer) mail.Mailer, configure func(*jobs.Config)) *queueEnv {
+	t.Helper()
+	return newQueueEnvConfig(t, cfg, wrap, func(_ *queueEnv, c *jobs.Config) { configure(c) })
+}
+
+// newQueueEnvConfig is newQueueEnvWith with configure applied to every queue's configuration.
+func newQueueEnvConfig(t *testing.T, cfg store.Config, wrap func(mail.Mailer) mail.Mailer, configure func(*queueEnv, *jobs.Config)) *queueEnv {
 	t.Helper()
 	ctx := context.Background()
 	db := storetest.Open(t, cfg)
@@ -89,7 +95,7 @@ func (e *queueEnv) startOn(t *testing.T, db *store.DB) *jobs.Queue {
 		Test:             true,
 	}
 	if e.configure != nil {
-		e.configure(&qc)
+		e.configure(e, &qc)
 	}
 	q, err := jobs.New(db, qc)
 	if err != nil {

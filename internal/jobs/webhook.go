@@ -44,8 +44,12 @@ func defaultWebhookDelay(attempt int) time.Duration {
 	return delays[min(max(attempt, 1), len(delays))-1]
 }
 
-// webhookTimeout is how long an endpoint has to answer: any 2xx within it is success.
-const webhookTimeout = 15 * time.Second
+// webhookTimeout is how long an endpoint has to answer: any 2xx within it is
+// success; of its answer, at most webhookAnswerBytes are read.
+const (
+	webhookTimeout     = 15 * time.Second
+	webhookAnswerBytes = 64 << 10
+)
 
 // webhookWorker POSTs an event to its endpoint, signed per Standard Webhooks.
 // The body is the same bytes at every attempt, so a receiver never sees two
@@ -155,7 +159,7 @@ func (w *webhookWorker) post(ctx context.Context, url, id string, at time.Time, 
 		return 0, fmt.Errorf("post: %w", err)
 	}
 	defer res.Body.Close()
-	io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10)) // read a little, so the connection can be reused
+	io.Copy(io.Discard, io.LimitReader(res.Body, webhookAnswerBytes)) // read a little, so the connection can be reused
 	if res.StatusCode < 200 || res.StatusCode > 299 {
 		return res.StatusCode, fmt.Errorf("the endpoint answered %d", res.StatusCode)
 	}
@@ -193,7 +197,14 @@ func (w *webhookWorker) tellDisabled(ctx context.Context, prefix string) error {
 }
 
 // NewWebhookClient is the client deliveries use: the address policy p at
-// every dial, no redirects, the endpoint's answer capped.
-func NewWebhookClient(p fetch.Policy) *http.Client {
-	return fetch.NewHTTPClient(p, fetch.HTTPOptions{Timeout: webhookTimeout, MaxResponseBytes: 64 << 10})
+// every dial, no redirects, the endpoint's answer capped. Zero Timeout and
+// MaxResponseBytes in opts take the webhook's: 15 s and 64 KiB.
+func NewWebhookClient(p fetch.Policy, opts fetch.HTTPOptions) *http.Client {
+	if opts.Timeout <= 0 || opts.Timeout > webhookTimeout {
+		opts.Timeout = webhookTimeout
+	}
+	if opts.MaxResponseBytes <= 0 {
+		opts.MaxResponseBytes = webhookAnswerBytes
+	}
+	return fetch.NewHTTPClient(p, opts)
 }

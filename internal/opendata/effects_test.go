@@ -62,7 +62,7 @@ func TestEffects(t *testing.T) {
 			t.Errorf("event id of %d reads back as %d, %v", seq, got, err)
 		}
 	}
-	for _, bad := range []string{"evt_1", "evt_zzzzzzzzzzzzzzzz", "42", "evt_-000000000000001"} {
+	for _, bad := range []string{"evt_1", "evt_zzzzzzzzzzzzzzzz", "42", "evt_-000000000000001", "evt_+00000000000000f"} {
 		if _, err := EventSeq(bad); ErrorCode(err) != EINVALID {
 			t.Errorf("EventSeq(%q): %v", bad, err)
 		}

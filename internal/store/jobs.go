@@ -97,8 +97,11 @@ func queueEffects(tx *Tx, submissionID string, effects []opendata.Effect) error 
 		}
 		j := Job{SubmissionID: submissionID, Effect: e}
 		if row := effectRows[e.Kind]; row.before != nil {
-			if enqueue, err := row.before(tx, &j); err != nil || !enqueue {
+			enqueue, err := row.before(tx, &j)
+			if err != nil {
 				return err
+			} else if !enqueue {
+				continue // its row says no job is needed (an event with no webhook)
 			}
 		}
 		tx.jobs = append(tx.jobs, j)

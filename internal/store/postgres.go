@@ -15,6 +15,10 @@ import (
 // migrationLockID names the advisory lock that migrators take: "datahub" in ASCII.
 const migrationLockID = 0x64617461687562
 
+// eventsLockID names the advisory lock that writers of events hold until they
+// commit: "events" in ASCII.
+const eventsLockID = 0x6576656e7473
+
 // openPostgres opens one pgx pool for reads, writes and (through PgxPool) the
 // job queue, seen by the shared query code as a database/sql pool. Its size is
 // the URL's pool_max_conns, else max(8, 4×GOMAXPROCS): writers mostly wait on
@@ -47,7 +51,7 @@ func openPostgres(ctx context.Context, cfg Config) (*DB, error) {
 			migrationsTable: `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`,
 			migrationLock:   fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d)`, migrationLockID),
 			forUpdate:       " FOR UPDATE",
-			eventsSettled:   " AND txid < pg_snapshot_xmin(pg_current_snapshot())",
+			eventsLock:      fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d)`, eventsLockID),
 		},
 		read: sqlDB, write: sqlDB, pool: pool, now: time.Now, dataDir: cfg.DataDir,
 	}

@@ -44,9 +44,10 @@ type dialect struct {
 	migrationsTable string // creates the table of applied migrations if missing
 	migrationLock   string // first statement of every migration transaction; "" when BEGIN already excludes others
 	forUpdate       string // locks a row read in a write transaction; "" where writers are already serialized
-	// eventsSettled limits the events feed to events no running transaction can
-	// still precede (a lower seq committed later); "" where writers are serialized.
-	eventsSettled string
+	// eventsLock is run before each event is written, so that the writers of
+	// events commit in the order of their seqs and a reader of the feed never
+	// sees a seq before a lower one commits; "" where writers are serialized.
+	eventsLock string
 }
 
 // writer runs write transactions.

@@ -7,8 +7,8 @@ CREATE TABLE events (
     type          TEXT NOT NULL,
     at            BIGINT NOT NULL,
     data          TEXT NOT NULL,  -- opendata.EventData as JSON
-    -- The writing transaction: the feed shows an event only once every transaction
-    -- that could still write a lower seq has ended (see store.Events).
+    -- The writing transaction, for diagnosis: the feed's order comes from writers
+    -- committing in seq order (store's eventsLock), not from this column.
     txid          xid8 NOT NULL DEFAULT pg_current_xact_id()
 );
 CREATE INDEX events_project_seq ON events (project, seq);

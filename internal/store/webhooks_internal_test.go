@@ -1,0 +1,71 @@
+package store
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/opendata-datahub/datahub/internal/opendata"
+)
+
+// An endpoint that fails every delivery for three days is disabled, once; a
+// success in between starts the count again; setting its URL enables it.
+func TestEndpointDisabledAfterThreeDaysOfFailures(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, Config{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	const prefix = "dh_abcdefgh"
+	if err := db.CreateKey(ctx, &opendata.APIKey{Prefix: prefix, Hash: make([]byte, 32), Project: "CFS", Client: "c",
+		Contact: "c@example.gc.ca", CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SetWebhook(ctx, prefix, "https://example.gc.ca/h", "sealed"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	record := func(after time.Duration, outcome string) bool {
+		t.Helper()
+		db.now = func() time.Time { return start.Add(after) }
+		disabled, err := db.RecordDelivery(ctx, opendata.Delivery{ID: 1, KeyPrefix: prefix, Outcome: outcome})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return disabled
+	}
+	status := func() string {
+		t.Helper()
+		w, err := db.Webhook(ctx, prefix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w.Status()
+	}
+	steps := []struct {
+		after    time.Duration
+		outcome  string
+		disabled bool
+		status   string
+	}{
+		{0, opendata.DeliveryPending, false, "failing"},
+		{71 * time.Hour, opendata.DeliveryFailed, false, "failing"},
+		{71 * time.Hour, opendata.DeliveryDelivered, false, "active"}, // a success: the count starts again
+		{72 * time.Hour, opendata.DeliveryPending, false, "failing"},
+		{143 * time.Hour, opendata.DeliveryPending, false, "failing"},
+		{144 * time.Hour, opendata.DeliveryPending, true, "disabled"},
+		{145 * time.Hour, opendata.DeliveryFailed, false, "disabled"}, // disabled once
+	}
+	for i, s := range steps {
+		if got := record(s.after, s.outcome); got != s.disabled || status() != s.status {
+			t.Fatalf("step %d (%s after %s): disabled %v, status %s; want %v, %s", i, s.outcome, s.after, got, status(), s.disabled, s.status)
+		}
+	}
+	if _, err := db.SetWebhook(ctx, prefix, "https://example.gc.ca/h2", ""); err != nil || status() != "active" {
+		t.Fatalf("set again: %v, status %s", err, status())
+	}
+}
