@@ -115,6 +115,9 @@ func TestPublishEndToEnd(t *testing.T) {
 		len(pub["errors"].([]any)) != 0 {
 		t.Fatalf("publication %v", pub)
 	}
+	if raw, _ := json.Marshal(m); strings.Contains(string(raw), e.ckan.Token) {
+		t.Fatal("the status API shows the registry token")
+	}
 	payload := pub["payload"].(map[string]any)
 	e.checkPayload(payload, registryOrg)
 	e.checkOnRegistry(payload, "active")
@@ -150,6 +153,11 @@ func TestPublishEndToEnd(t *testing.T) {
 	t.Run("unpublish and publish again", func(t *testing.T) {
 		e.t = t
 		admin := e.admin()
+		if tp := admin.get("/admin/targets"); tp.status != 200 || !strings.Contains(tp.body, e.ckan.URL) ||
+			strings.Contains(tp.body, e.ckan.Token) {
+			t.Fatalf("/admin/targets: status %d, lists the target %v, shows the token %v", tp.status,
+				strings.Contains(tp.body, e.ckan.URL), strings.Contains(tp.body, e.ckan.Token))
+		}
 		if found, _ := buttonState(admin.get(e.flow).body, "action-unpublish"); !found {
 			t.Fatal("the admin's page offers no Unpublish")
 		}
