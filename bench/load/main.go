@@ -14,6 +14,9 @@
 //
 //	go run ./bench/load [-duration 10s] [-runs 2] [-clients 32] [-connections 64]
 //	go run ./bench/load -database-url 'postgres:///postgres?host=/var/run/postgresql'
+//	go run ./bench/load -webhooks [-webhooks-base REV] [-webhook-workers 8]
+//
+// With -webhooks it measures events and webhooks instead (see webhooks.go).
 //
 // With -database-url the service runs on PostgreSQL: the script creates two
 // fresh databases on that server (one for the service, one for the ceiling),
@@ -70,6 +73,10 @@ type config struct {
 	settle           time.Duration
 	rev              string
 	databaseURL      string
+	webhooks         bool   // the -webhooks mode (webhooks.go)
+	webhooksBase     string // the revision before events, for -webhooks
+	webhookWorkers   int
+	webhookDrain     int
 }
 
 func main() {
@@ -90,6 +97,10 @@ func main() {
 	flag.DurationVar(&c.settle, "settle", 10*time.Second, "before each measured run, wait up to this long for a second in which other processes use under 0.25 cores (0: do not wait)")
 	flag.StringVar(&c.rev, "rev", "", "build the service from this git revision (git archive) instead of the working tree, e.g. HEAD; 91ad924 or later, whose submissions also enqueue their notify job")
 	flag.StringVar(&c.databaseURL, "database-url", "", "run the service and the ceiling on PostgreSQL: a postgres:// URL naming an existing database on a server reached through a Unix socket or loopback; two fresh databases are created there and dropped after (submit path only)")
+	flag.BoolVar(&c.webhooks, "webhooks", false, "measure instead submit throughput before events, with events, and with events and a webhook endpoint, then deliveries/s to a loopback receiver (SQLite)")
+	flag.StringVar(&c.webhooksBase, "webhooks-base", "87f2325^", "with -webhooks: the git revision before events, measured as a side; empty leaves that side out")
+	flag.IntVar(&c.webhookWorkers, "webhook-workers", 8, "with -webhooks: job workers that send the deliveries")
+	flag.IntVar(&c.webhookDrain, "webhook-drain", 2000, "with -webhooks: how many of the queued deliveries to time")
 	flag.BoolVar(&c.keep, "keep", false, "keep the temporary directory (data, scripts, logs)")
 	flag.StringVar(&c.profile, "profile", "", "after the measured runs, profile the server with perf on one extra run of each path and write the reports to this directory")
 	flag.Parse()
@@ -109,7 +120,12 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	b := &bench{cfg: c}
-	err := b.run(ctx)
+	var err error
+	if c.webhooks {
+		err = b.runWebhooks(ctx)
+	} else {
+		err = b.run(ctx)
+	}
 	stop()
 	b.cleanup()
 	if err != nil {
