@@ -74,7 +74,7 @@ func register(w *river.Workers, db *store.DB, cfg Config) {
 	river.AddWorker(w, newFileCheckWorker(db, cfg))
 	river.AddWorker(w, newNotifyWorker(db, cfg))
 	m := newPublishMetrics(cfg.Metrics)
-	rw := registryWork{db: db, registry: cfg.Registry, delay: cfg.PublishDelay, metrics: m, now: cfg.Now}
+	rw := registryWork{db: db, registry: cfg.Registry, delay: cfg.PublishDelay, metrics: m, now: cfg.Now, log: cfg.Logger}
 	river.AddWorker(w, &publishWorker{registryWork: rw})
 	river.AddWorker(w, &unpublishWorker{registryWork: rw})
 	river.AddWorker(w, &webhookWorker{db: db, keys: cfg.Registry.Keys, client: cfg.Webhooks, mailer: cfg.Mailer,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -110,6 +111,22 @@ type registryWork struct {
 	delay    func(attempt int) time.Duration // after a failed attempt
 	metrics  *publishMetrics
 	now      func() time.Time
+	log      *slog.Logger
+}
+
+// outcome counts and logs what an attempt came to: one line per attempt, the
+// registry's words included (a token never reaches them: see ckan.Client).
+func (w *registryWork) outcome(ctx context.Context, op, outcome string, p *opendata.Publication) {
+	w.metrics.outcomes.WithLabelValues(op, outcome).Inc()
+	level := slog.LevelInfo
+	switch outcome {
+	case "retry":
+		level = slog.LevelWarn
+	case "failed":
+		level = slog.LevelError
+	}
+	w.log.Log(ctx, level, "registry "+op+": "+outcome, "submission_id", p.SubmissionID, "target", p.Target,
+		"attempts", p.Attempts, "error", p.LastError)
 }
 
 // NextRetry spaces the attempts (defaultPublishDelay).
@@ -187,14 +204,14 @@ func (w *publishWorker) Work(ctx context.Context, job *river.Job[PublishArgs]) e
 			return err
 		}
 		step.WithPublication(pub)
-		w.metrics.outcomes.WithLabelValues("publish", "published").Inc()
+		w.outcome(ctx, "publish", "published", pub)
 		return w.db.RecordPublication(ctx, pub, &step)
 	case ckan.IsRetryable(err) && job.Attempt < job.MaxAttempts && ctx.Err() == nil:
 		pub.LastError, pub.Errors = err.Error(), nil
 		if err := w.db.RecordPublication(ctx, pub, nil); err != nil {
 			return err
 		}
-		w.metrics.outcomes.WithLabelValues("publish", "retry").Inc()
+		w.outcome(ctx, "publish", "retry", pub)
 		return err
 	case ctx.Err() != nil:
 		// Stopped (a shutdown) or out of time: not the registry's refusal, so no
@@ -223,7 +240,7 @@ func (w *publishWorker) dryRun(ctx context.Context, sub *opendata.Submission, pu
 	}
 	pub.DryRun, pub.Target, pub.RegistryID, pub.RegistryURL = true, "", "", ""
 	pub.Payload = publish.Payload(sub, "", check).JSON()
-	w.metrics.outcomes.WithLabelValues("publish", "dry_run").Inc()
+	w.outcome(ctx, "publish", "dry_run", pub)
 	return w.db.RecordPublication(ctx, pub, nil)
 }
 
@@ -234,7 +251,7 @@ func (w *publishWorker) fail(ctx context.Context, sub *opendata.Submission, pub 
 		return err
 	}
 	step.WithPublication(pub)
-	w.metrics.outcomes.WithLabelValues("publish", "failed").Inc()
+	w.outcome(ctx, "publish", "failed", pub)
 	return w.db.RecordPublication(ctx, pub, &step)
 }
 
@@ -306,7 +323,7 @@ func (w *unpublishWorker) Work(ctx context.Context, job *river.Job[UnpublishArgs
 	}
 	if err == nil {
 		pub.UnpublishedAt, pub.LastError, pub.Errors = &at, "", nil
-		w.metrics.outcomes.WithLabelValues("unpublish", "unpublished").Inc()
+		w.outcome(ctx, "unpublish", "unpublished", pub)
 		return w.db.RecordPublication(ctx, pub, nil)
 	}
 	pub.LastError = "unpublish: " + err.Error()
@@ -314,9 +331,9 @@ func (w *unpublishWorker) Work(ctx context.Context, job *river.Job[UnpublishArgs
 		return errors.Join(err, rerr)
 	}
 	if ckan.IsRetryable(err) && job.Attempt < job.MaxAttempts {
-		w.metrics.outcomes.WithLabelValues("unpublish", "retry").Inc()
+		w.outcome(ctx, "unpublish", "retry", pub)
 		return err
 	}
-	w.metrics.outcomes.WithLabelValues("unpublish", "failed").Inc()
+	w.outcome(ctx, "unpublish", "failed", pub)
 	return river.JobCancel(err) // kept on the publication for an admin to see
 }
