@@ -44,7 +44,7 @@ func init() {
 		"editor.hint.audience":                    "N’en choisissez aucun, un ou plusieurs. Pour en choisir plusieurs, maintenez la touche Ctrl (Commande sur un Mac) enfoncée en cliquant.",
 		"editor.field.digital_object_identifier":  "Identificateur d’objet numérique (DOI)",
 		"editor.hint.digital_object_identifier":   "Par exemple 10.1234/abcd; un préfixe https://doi.org/ ou doi: est retiré.",
-		"editor.metadata.save":                    "Enregistrer les métadonnées",
+		"editor.metadata.save":                    "Enregistrer et continuer",
 
 		"editor.approval.owner":                       "Responsable opérationnel",
 		"editor.approval.owner.hint":                  "La personne responsable des données, qui signe le formulaire, et l’unité où elle travaille.",
@@ -105,7 +105,7 @@ func init() {
 		"editor.approval.todo.describe":               "Reste à décrire, puisque la case ci-dessus est cochée.",
 		"editor.approval.todo.summary.one":            "Le formulaire n’est pas encore complet : il reste 1 élément à compléter, signalé ci-dessous. Un formulaire inachevé peut être enregistré et complété plus tard; la liste de contrôle l’indique comme fait une fois le formulaire complet.",
 		"editor.approval.todo.summary":                "Le formulaire n’est pas encore complet : il reste {count} éléments à compléter, signalés ci-dessous. Un formulaire inachevé peut être enregistré et complété plus tard; la liste de contrôle l’indique comme fait une fois le formulaire complet.",
-		"editor.approval.save":                        "Enregistrer le formulaire d’approbation",
+		"editor.approval.save":                        "Enregistrer et continuer",
 		"editor.approval.pdf":                         "Télécharger le formulaire à signer (PDF)",
 		"editor.approval.pdf.hint":                    "Le PDF présente le formulaire tel qu’il a été enregistré en dernier, en français et en anglais. Tant que le formulaire est incomplet, il porte la mention « ébauche » et ne doit pas être signé.",
 

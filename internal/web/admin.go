@@ -46,8 +46,8 @@ func (s *Server) adminHome(w http.ResponseWriter, r *http.Request, v *viewer) {
 	s.render(w, r, http.StatusOK, "admin.html", &p)
 }
 
-// seeOther ends a successful admin POST: back to the page, with a message (PRG).
-func seeOther(w http.ResponseWriter, r *http.Request, page, flash string) {
+// seeOther ends a successful POST: to the page, with a message shown once (PRG).
+func (s *Server) seeOther(w http.ResponseWriter, r *http.Request, v *viewer, page, flash string) {
 	http.Redirect(w, r, page+"?flash="+url.QueryEscape(flash), http.StatusSeeOther)
 }
 

@@ -113,5 +113,5 @@ func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request, v *viewer) {
 		return
 	}
 	s.logger.InfoContext(r.Context(), "API key revoked", "prefix", prefix, "by", opendata.AdminActorName(v.Actor.Email))
-	seeOther(w, r, "/admin/keys", "key_revoked")
+	s.seeOther(w, r, v, "/admin/keys", "key_revoked")
 }

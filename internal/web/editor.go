@@ -272,14 +272,14 @@ func (s *Server) saveMetadata(w http.ResponseWriter, r *http.Request, v *viewer)
 		vals[opendata.FieldFileID] = []string{sub.Fields.FileID}
 		m := s.newMetadataForm(lang(r), vals, errs)
 		m.CSRF, m.Action, m.Editable = s.csrfToken(w, r, v), flowPath(sub.ID)+"/metadata", true
-		s.showFlow(w, r, v, sub, http.StatusUnprocessableEntity, flowEdit{Metadata: m})
+		s.renderFlow(w, r, v, sub, http.StatusUnprocessableEntity, flowEdit{Task: taskMetadata, Metadata: m}, flowProblems{})
 		return
 	}
 	if err := s.db.UpdateFields(r.Context(), sub.ID, fields, editedBy(v.Actor, sub)); err != nil {
 		s.refuse(w, r, v, err)
 		return
 	}
-	http.Redirect(w, r, flowPath(sub.ID)+"?flash=metadata_saved", http.StatusSeeOther)
+	s.seeOther(w, r, v, taskPath(sub.ID, nextTask(taskMetadata)), "metadata_saved") // save and continue
 }
 
 // mayEdit refuses, with a page that says why, an edit the viewer may not make now.

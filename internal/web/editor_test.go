@@ -146,7 +146,12 @@ func TestMetadataErrorsInFrenchKeepWhatWasTyped(t *testing.T) {
 	f.Subject = []string{"nature_and_environment", "law"}
 	r := jane.post(t, "/flow/"+id+"/metadata", metadataPairs(f)...)
 	wantCode(t, r, http.StatusUnprocessableEntity)
-	has(t, r, `<html lang="fr">`, `<div class="dh-error-summary" role="alert"`)
+	// The GC pattern: the title says so first, the summary is focused on load, at the top of the task's page.
+	has(t, r, `<html lang="fr">`, `<div class="dh-error-summary" role="alert" tabindex="-1" autofocus>`,
+		"<title>Erreur : Métadonnées — ")
+	if i := strings.Index(r.body, "dh-error-summary"); i < 0 || i > strings.Index(r.body, `name="file_url"`) {
+		t.Error("the error summary is not above the form's fields")
+	}
 	wantFieldError(t, r.body, "date_published", "date_published",
 		"Le champ Date de publication doit être une date réelle écrite AAAA-MM-JJ.")
 	wantFieldError(t, r.body, "keywords_fr", "keywords_fr",
@@ -205,7 +210,7 @@ func TestMetadataEditSaves(t *testing.T) {
 	f.CoverageStart, f.CoverageEnd = "2020-01-01", "2024-12-31"
 	f.DigitalObjectID = "https://doi.org/10.1234/abcd"
 	pairs := append(metadataPairs(f), "file_id", "forged-id") // ignored: the control is read-only
-	seeOther(t, jane.post(t, "/flow/"+id+"/metadata", pairs...), "/flow/"+id+"?flash=metadata_saved")
+	seeOther(t, jane.post(t, "/flow/"+id+"/metadata", pairs...), "/flow/"+id+"/file-check?flash=metadata_saved")
 
 	want := f
 	want.DigitalObjectID = "10.1234/abcd"
@@ -217,9 +222,10 @@ func TestMetadataEditSaves(t *testing.T) {
 		t.Errorf("saved %+v, want %+v", got, want)
 	}
 
-	r := jane.get(t, "/flow/"+id+"?flash=metadata_saved")
+	has(t, jane.get(t, "/flow/"+id+"/file-check?flash=metadata_saved"), "The metadata were saved")
+	r := jane.get(t, "/flow/"+id+"/metadata")
 	wantCode(t, r, http.StatusOK)
-	has(t, r, "The metadata were saved.", `value="Forest inventory 2025"`, `value="forests, old growth, trees"`,
+	has(t, r, `value="Forest inventory 2025"`, `value="forests, old growth, trees"`,
 		`<option value="educators" selected>`, `id="save-metadata"`)
 }
 
@@ -240,12 +246,12 @@ func TestMetadataNewFileURLChecksTheFileAgain(t *testing.T) {
 
 	f := edFields()
 	f.TitleEN = "Same file, new title"
-	seeOther(t, jane.post(t, "/flow/"+id+"/metadata", metadataPairs(f)...), "/flow/"+id+"?flash=metadata_saved")
+	seeOther(t, jane.post(t, "/flow/"+id+"/metadata", metadataPairs(f)...), "/flow/"+id+"/file-check?flash=metadata_saved")
 	if s := checkState(); s != opendata.CheckPassed {
 		t.Errorf("the same file_url left the check %s, want it passed still", s)
 	}
 	f.FileURL = "https://example.gc.ca/forest-v2.csv"
-	seeOther(t, jane.post(t, "/flow/"+id+"/metadata", metadataPairs(f)...), "/flow/"+id+"?flash=metadata_saved")
+	seeOther(t, jane.post(t, "/flow/"+id+"/metadata", metadataPairs(f)...), "/flow/"+id+"/file-check?flash=metadata_saved")
 	if s := checkState(); s != opendata.CheckPending {
 		t.Errorf("a new file_url left the check %s, want it pending", s)
 	}
@@ -307,7 +313,7 @@ func TestMetadataAdminMayEdit(t *testing.T) {
 	f := edFields()
 	f.TitleFR = "Inventaire des forêts"
 	boss := signInAs(t, srv, "boss@example.gc.ca", opendata.RoleAdmin)
-	seeOther(t, boss.post(t, "/flow/"+id+"/metadata", metadataPairs(f)...), "/flow/"+id+"?flash=metadata_saved")
+	seeOther(t, boss.post(t, "/flow/"+id+"/metadata", metadataPairs(f)...), "/flow/"+id+"/file-check?flash=metadata_saved")
 	if got := storedFields(t, srv.db, id).TitleFR; got != f.TitleFR {
 		t.Errorf("title_translated_fr %q, want %q", got, f.TitleFR)
 	}
@@ -317,10 +323,12 @@ func TestMetadataReadOnlyForApprovers(t *testing.T) {
 	srv := newEditorServer(t)
 	const id = "6f1c2a4e-1b0e-4f7a-9c55-0d6c1e2b3a48"
 	addDraft(t, srv, id, edFields(), opendata.StatePendingApproval)
-	r := signInAs(t, srv, edApprover, opendata.RoleApprover).get(t, "/flow/"+id)
+	r := signInAs(t, srv, edApprover, opendata.RoleApprover).get(t, "/flow/"+id+"/metadata")
 	wantCode(t, r, http.StatusOK)
 	has(t, r, "<dt>Subject</dt><dd>Nature and Environment</dd>", "<dt>Keywords (English)</dt><dd lang=\"en\">forests, trees</dd>")
-	lacks(t, r, `id="save-metadata"`, `name="title_translated_en"`, `id="save-approval-form"`)
+	lacks(t, r, `id="save-metadata"`, `name="title_translated_en"`)
+	r = signInAs(t, srv, edApprover, opendata.RoleApprover).get(t, "/flow/"+id+"/approval-form")
+	lacks(t, r, `id="save-approval-form"`)
 	has(t, r, `id="download-pdf"`)
 }
 
@@ -334,7 +342,7 @@ func TestMetadataEscapesStoredXSS(t *testing.T) {
 	addDraft(t, srv, id, f, opendata.StateInPreparation)
 
 	for _, who := range []*visitor{signIn(t, srv, edContact), signInAs(t, srv, edApprover, opendata.RoleApprover)} {
-		r := who.get(t, "/flow/"+id)
+		r := who.get(t, "/flow/"+id+"/metadata")
 		wantCode(t, r, http.StatusOK)
 		lacks(t, r, "<script>alert(1)</script>", `"><script`)
 		if who.email == edContact {
@@ -351,7 +359,7 @@ func TestMetadataShowsStoredProblems(t *testing.T) {
 	f := edFields()
 	f.Subject = []string{"nature_and_environment", "retired_subject"}
 	addDraft(t, srv, id, f, opendata.StateInPreparation)
-	r := signIn(t, srv, edContact).get(t, "/flow/"+id)
+	r := signIn(t, srv, edContact).get(t, "/flow/"+id+"/metadata")
 	wantCode(t, r, http.StatusOK)
 	next := regexp.MustCompile(`<p class="dh-error" id="error-subject">[^<]*</p>`).FindString(r.body)
 	if !strings.Contains(next, "&#34;retired_subject&#34; is not an allowed value of Subject.") {

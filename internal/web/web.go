@@ -118,9 +118,12 @@ func New(cfg Config) (*Server, error) {
 		"t":      func(lang i18n.Lang, key string, pairs ...string) string { return i18n.T(lang, key, pairs...) },
 		"state":  func(lang i18n.Lang, s opendata.State) string { return i18n.T(lang, "state."+string(s)) },
 		"label":  func(lang i18n.Lang, field, value string) string { return vocab.Label(field, value, string(lang)) },
-		"date":   func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+		"date":   func(lang i18n.Lang, t time.Time) string { return when(lang, cfg.Location, t) },
 		"static": a.url,
 		"field":  newFormField,
+		"actionForm": func(p interface{ page() *Page }, a actionView, own bool) actionForm {
+			return actionForm{Lang: p.page().Lang, CSRF: p.page().CSRF, A: a, Own: own}
+		},
 	})
 	if err != nil {
 		return nil, err
@@ -170,6 +173,7 @@ func (s *Server) Register(mux Router) {
 	s.registerAdmin(mux)
 	s.registerEditors(mux)
 	s.registerFlow(mux)
+	s.registerTasks(mux)
 	mux.HandleFunc("GET /static/{version}/{name...}", s.assets.serve)
 }
 
@@ -185,6 +189,7 @@ type Page struct {
 	Admin    bool      // the viewer may open the admin pages
 	Approver bool      // the viewer approves some project: the queue is in the menu
 	Flash    string    // a message about the action just taken, shown once
+	Failed   bool      // a form was refused: the title starts with "Error:"
 }
 
 func (p *Page) page() *Page { return p }
@@ -231,6 +236,7 @@ func (s *Server) keepLang(w http.ResponseWriter, r *http.Request) {
 // pointer to a struct that embeds Page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data interface{ page() *Page }) {
 	var buf bytes.Buffer
+	data.page().Failed = status == http.StatusUnprocessableEntity
 	t, ok := s.pages[name]
 	if !ok {
 		s.internalError(w, r, fmt.Errorf("no page %s", name))
