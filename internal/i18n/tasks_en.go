@@ -42,11 +42,17 @@ func init() {
 		"confirm.reject":    "Rejecting ends this submission: it will not be published, and it cannot be undone. The contact is told your reason.",
 		"confirm.unpublish": "Unpublishing removes the dataset from the Open Government registry. It can be published again later.",
 
-		"error.method.title":   "This address is for a form",
-		"error.method":         "This address is used when a form is sent; it cannot be opened as a page. Nothing was done.",
-		"error.internal.title": "Something went wrong",
-		"error.internal":       "The service could not complete this request. Nothing you sent was lost if the page said it was saved; try again in a few minutes.",
-		"error.back":           "Go back to where you were",
-		"error.home":           "Go to my submissions",
+		"error.method.title":                "This address is for a form",
+		"error.method":                      "This address is used when a form is sent; it cannot be opened as a page. Nothing was done.",
+		"error.internal.title":              "Something went wrong",
+		"error.internal":                    "The service could not complete this request. Nothing you sent was lost if the page said it was saved; try again in a few minutes.",
+		"error.forbidden_queue.title":       "Access refused",
+		"error.forbidden_queue":             "The approval queue is for approvers. You are not an approver of any project; an administrator can grant you the role.",
+		"error.forbidden_queue_admin.title": "Access refused",
+		"error.forbidden_queue_admin":       "The approval queue is for approvers. You are an administrator, not an approver: you can open any submission, and grant yourself the approver role on the Roles page.",
+		"error.forbidden_admin.title":       "Access refused",
+		"error.forbidden_admin":             "The administration pages are for administrators only.",
+		"error.back":                        "Go back to where you were",
+		"error.home":                        "Go to my submissions",
 	})
 }

@@ -42,11 +42,17 @@ func init() {
 		"confirm.reject":    "Le rejet met fin à cette soumission : elle ne sera pas publiée, et on ne peut pas l’annuler. La personne-ressource reçoit votre motif.",
 		"confirm.unpublish": "Le retrait de la publication enlève le jeu de données du registre du gouvernement ouvert. Il pourra être publié de nouveau plus tard.",
 
-		"error.method.title":   "Cette adresse sert à un formulaire",
-		"error.method":         "Cette adresse sert à l’envoi d’un formulaire; elle ne s’ouvre pas comme une page. Rien n’a été fait.",
-		"error.internal.title": "Un problème est survenu",
-		"error.internal":       "Le service n’a pas pu traiter cette demande. Ce que la page a dit enregistré l’est bien; réessayez dans quelques minutes.",
-		"error.back":           "Revenir là où vous étiez",
-		"error.home":           "Aller à mes soumissions",
+		"error.method.title":                "Cette adresse sert à un formulaire",
+		"error.method":                      "Cette adresse sert à l’envoi d’un formulaire; elle ne s’ouvre pas comme une page. Rien n’a été fait.",
+		"error.internal.title":              "Un problème est survenu",
+		"error.internal":                    "Le service n’a pas pu traiter cette demande. Ce que la page a dit enregistré l’est bien; réessayez dans quelques minutes.",
+		"error.forbidden_queue.title":       "Accès refusé",
+		"error.forbidden_queue":             "La file d’approbation est réservée aux personnes approbatrices. Vous n’êtes approbateur d’aucun projet; un administrateur peut vous accorder ce rôle.",
+		"error.forbidden_queue_admin.title": "Accès refusé",
+		"error.forbidden_queue_admin":       "La file d’approbation est réservée aux personnes approbatrices. Vous êtes administrateur, pas approbateur : vous pouvez ouvrir toute soumission et vous accorder le rôle d’approbateur à la page des rôles.",
+		"error.forbidden_admin.title":       "Accès refusé",
+		"error.forbidden_admin":             "Les pages d’administration sont réservées aux administrateurs.",
+		"error.back":                        "Revenir là où vous étiez",
+		"error.home":                        "Aller à mes soumissions",
 	})
 }

@@ -34,7 +34,7 @@ func (s *Server) adminForm(h handler) http.HandlerFunc { return s.form(s.adminOn
 func (s *Server) adminOnly(h handler) handler {
 	return func(w http.ResponseWriter, r *http.Request, v *viewer) {
 		if !v.Actor.IsAdmin() {
-			s.fail(w, r, v, http.StatusForbidden, "error.forbidden")
+			s.fail(w, r, v, http.StatusForbidden, "error.forbidden_admin")
 			return
 		}
 		h(w, r, v)

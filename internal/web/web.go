@@ -167,7 +167,8 @@ type Router interface {
 
 // Register adds the pages and their static files to mux. Each area of the UI
 // registers its own routes, in the file that serves them.
-func (s *Server) Register(mux Router) {
+func (s *Server) Register(router Router) {
+	mux := &methodPages{Router: router, s: s, methods: map[string][]string{}}
 	s.registerSignIn(mux)
 	s.registerLists(mux)
 	s.registerAdmin(mux)
@@ -175,6 +176,7 @@ func (s *Server) Register(mux Router) {
 	s.registerFlow(mux)
 	s.registerTasks(mux)
 	mux.HandleFunc("GET /static/{version}/{name...}", s.assets.serve)
+	router.HandleFunc("/", s.page(s.notFound))
 }
 
 // Page is what the layout needs from every page.
@@ -246,17 +248,18 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		s.internalError(w, r, fmt.Errorf("render %s: %w", name, err))
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", contentSecurityPolicy(data.page().Nonce))
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Cache-Control", "no-store")
+	setPageHeaders(w, data.page().Nonce)
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
 }
 
-func (s *Server) internalError(w http.ResponseWriter, r *http.Request, err error) {
-	s.logger.ErrorContext(r.Context(), "web page", "path", r.URL.Path, "err", err)
-	http.Error(w, "Internal error / Erreur interne", http.StatusInternalServerError)
+func setPageHeaders(w http.ResponseWriter, nonce string) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", contentSecurityPolicy(nonce))
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
 }
+
+func randNonce() string { return rand.Text() }
