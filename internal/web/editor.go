@@ -184,8 +184,19 @@ func (s *Server) newMetadataForm(lang i18n.Lang, vals metadataValues, errs []ope
 		// The API's message, naming the field as the page labels it.
 		fe.Field = t(lang, "editor.field."+fe.Field)
 		return i18n.FieldError(lang, fe)
-	}, func(field string) string { return field }, m.Controls)
+	}, func(field string) string { return m.target(field) }, m.Controls)
 	return m
+}
+
+// target is the id an error summary's entry links to: the control, or a
+// group's first checkbox, which the link then focuses.
+func (m *metadataForm) target(field string) string {
+	for _, c := range m.Controls {
+		if c.Name == field && c.Kind == kindMulti && len(c.Options) > 0 {
+			return field + "-" + c.Options[0].Value
+		}
+	}
+	return field
 }
 
 func (s *Server) metadataControl(lang i18n.Lang, name string, vals []string) editorControl {

@@ -127,6 +127,9 @@ func wantFieldError(t *testing.T, body, field, target, message string) {
 		t.Errorf("the summary lacks %q linking to #%s", message, target)
 	}
 	ctl := control(t, body, target)
+	if strings.Contains(ctl, `type="checkbox"`) { // a group: its fieldset names the error
+		ctl += regexp.MustCompile(`<fieldset id="`+field+`"[^>]*>`).FindString(body)
+	}
 	if !strings.Contains(ctl, `aria-invalid="true"`) || !strings.Contains(ctl, "error-"+field) {
 		t.Errorf("control %s is not marked invalid and described by its error: %s", target, ctl)
 	}
@@ -166,7 +169,8 @@ func TestMetadataErrorsInFrenchKeepWhatWasTyped(t *testing.T) {
 	if ctl := control(t, r.body, "title_translated_en"); !strings.Contains(ctl, `value="A new title, typed"`) {
 		t.Errorf("the typed title is lost: %s", ctl)
 	}
-	has(t, r, `value="forêts, x"`, `<option value="law" selected>`, `<option value="nature_and_environment" selected>`)
+	has(t, r, `value="forêts, x"`, `id="subject-law" name="subject" value="law" checked`,
+		`id="subject-nature_and_environment" name="subject" value="nature_and_environment" checked`)
 	if got := storedFields(t, srv.db, id); got.TitleEN != "Forest inventory" {
 		t.Errorf("an invalid edit was saved: %q", got.TitleEN)
 	}
@@ -189,7 +193,10 @@ func TestMetadataErrorsFollowTheAPIRules(t *testing.T) {
 	has(t, r, `<html lang="en">`)
 	wantFieldError(t, r.body, "file_url", "file_url", "File URL must be an absolute http or https URL.")
 	wantFieldError(t, r.body, "date_published", "date_published", "Date published must not be after today.")
-	wantFieldError(t, r.body, "subject", "subject", "Subject is required.")
+	// Subject is a group of checkboxes: the summary links to the first, which it focuses.
+	first := opendata.MustLoadVocabulary().List("subject")[0].Value
+	wantFieldError(t, r.body, "subject", "subject-"+first, "Subject is required.")
+	lacks(t, r, `<select id="subject"`, `multiple`)
 	wantFieldError(t, r.body, "time_period_coverage_end", "time_period_coverage_end",
 		"Time period covered: end must not be before time_period_coverage_start.")
 	wantFieldError(t, r.body, "digital_object_identifier", "digital_object_identifier",
@@ -226,7 +233,7 @@ func TestMetadataEditSaves(t *testing.T) {
 	r := jane.get(t, "/flow/"+id+"/metadata")
 	wantCode(t, r, http.StatusOK)
 	has(t, r, `value="Forest inventory 2025"`, `value="forests, old growth, trees"`,
-		`<option value="educators" selected>`, `id="save-metadata"`)
+		`id="audience-educators" name="audience" value="educators" checked`, `id="save-metadata"`)
 }
 
 func TestMetadataNewFileURLChecksTheFileAgain(t *testing.T) {
@@ -365,7 +372,8 @@ func TestMetadataShowsStoredProblems(t *testing.T) {
 	if !strings.Contains(next, "&#34;retired_subject&#34; is not an allowed value of Subject.") {
 		t.Errorf("next to subject: %q", next)
 	}
-	has(t, r, `<option value="retired_subject" selected>retired_subject</option>`)
+	has(t, r, `id="subject-retired_subject" name="subject" value="retired_subject" checked aria-invalid="true">
+<label for="subject-retired_subject">retired_subject</label>`)
 }
 
 // The allowed email domains of the API hold on the page too.
