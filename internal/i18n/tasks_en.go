@@ -54,5 +54,8 @@ func init() {
 		"error.forbidden_admin":             "The administration pages are for administrators only.",
 		"error.back":                        "Go back to where you were",
 		"error.home":                        "Go to my submissions",
+		"admin.keys.revoke.title":           "Revoke the key {prefix}?",
+		"admin.keys.revoke.consequence":     "The client that uses this key is refused from its next request, on every server. This cannot be undone: the client needs a new key.",
+		"confirm.cancel.keys":               "Cancel and go back to the keys",
 	})
 }

@@ -54,5 +54,8 @@ func init() {
 		"error.forbidden_admin":             "Les pages d’administration sont réservées aux administrateurs.",
 		"error.back":                        "Revenir là où vous étiez",
 		"error.home":                        "Aller à mes soumissions",
+		"admin.keys.revoke.title":           "Révoquer la clé {prefix}?",
+		"admin.keys.revoke.consequence":     "Le client qui utilise cette clé est refusé dès sa prochaine requête, sur tous les serveurs. On ne peut pas l’annuler : le client aura besoin d’une nouvelle clé.",
+		"confirm.cancel.keys":               "Annuler et revenir aux clés",
 	})
 }

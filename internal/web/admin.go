@@ -15,6 +15,7 @@ func (s *Server) registerAdmin(mux Router) {
 	mux.HandleFunc("GET /admin/keys", s.admin(s.adminKeys))
 	mux.HandleFunc("POST /admin/keys", s.adminForm(s.createKey))
 	mux.HandleFunc("POST /admin/keys/{prefix}/revoke", s.adminForm(s.revokeKey))
+	mux.HandleFunc("GET /admin/keys/{prefix}/revoke", s.admin(s.confirmRevoke))
 	mux.HandleFunc("GET /admin/roles", s.admin(s.adminRoles))
 	mux.HandleFunc("POST /admin/roles", s.adminForm(s.grantRole))
 	mux.HandleFunc("POST /admin/roles/revoke", s.adminForm(s.revokeRole))

@@ -128,7 +128,7 @@ func wantFieldError(t *testing.T, body, field, target, message string) {
 	}
 	ctl := control(t, body, target)
 	if strings.Contains(ctl, `type="checkbox"`) { // a group: its fieldset names the error
-		ctl += regexp.MustCompile(`<fieldset id="`+field+`"[^>]*>`).FindString(body)
+		ctl += regexp.MustCompile(`<fieldset id="` + field + `"[^>]*>`).FindString(body)
 	}
 	if !strings.Contains(ctl, `aria-invalid="true"`) || !strings.Contains(ctl, "error-"+field) {
 		t.Errorf("control %s is not marked invalid and described by its error: %s", target, ctl)

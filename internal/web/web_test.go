@@ -157,7 +157,8 @@ func checkHeaders(t *testing.T, r response) {
 }
 
 // loader is the one script a page has: the components' module loader, from /static.
-var loader = regexp.MustCompile(`<script type="module" src="/static/[0-9a-f]{12}/gcds/gcds\.esm\.js"></script>`)
+var loader = regexp.MustCompile(`<script type="module" src="/static/[0-9a-f]{12}/gcds/gcds\.esm\.js"></script>\n` +
+	`<script type="module" src="/static/[0-9a-f]{12}/site\.js"></script>`)
 
 // withoutLoader returns the page without the loader, failing unless it is there once.
 func withoutLoader(t *testing.T, body string) string {
