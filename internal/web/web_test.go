@@ -324,7 +324,7 @@ func TestFlowNotFound(t *testing.T) {
 	for _, tt := range []struct{ method, path, allow string }{
 		{"POST", "/flow/" + subID, "GET, HEAD"},
 		{"GET", "/flow/" + subID + "/check", "POST"},
-		{"GET", "/admin/keys/abc/revoke", "POST"},
+		{"GET", "/admin/roles/revoke", "POST"},
 	} {
 		var r response
 		if tt.method == "POST" {
