@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -287,10 +289,23 @@ func (b *tab) url() string {
 	return u
 }
 
-// check takes a screenshot of the page and runs axe on it: every page a test visits gets both.
+// maxTaskHeight is the most a task page may measure at 1280 px wide: one task
+// to a page, not the whole submission stacked.
+const maxTaskHeight = 3000
+
+// taskPage matches the address of a submission's task page.
+var taskPage = regexp.MustCompile(`/flow/[^/]+/(metadata|file-check|approval-form|signed-approval|submit)(\?|$)`)
+
+// check takes a screenshot of the page and runs axe on it: every page a test
+// visits gets both, and a task page is measured.
 func (b *tab) check(name string) {
 	b.t.Helper()
 	b.screenshot(name)
+	if u := b.url(); taskPage.MatchString(u) {
+		if h, _ := strconv.Atoi(b.eval(`String(document.documentElement.scrollHeight)`)); h > maxTaskHeight || h == 0 {
+			b.t.Errorf("%s (%s) is %d px high at 1280 px wide, want at most %d", u, name, h, maxTaskHeight)
+		}
+	}
 	if b.noScripts {
 		b.axeWithScriptsOff()
 		return

@@ -46,7 +46,23 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 	}
 	b.check("flow-contact-fr")
 
-	// One metadata field, edited and saved.
+	// Withdraw asks first, on its own page; Cancel leads back with nothing done.
+	if st := b.follow("#action-withdraw"); st != 200 || !b.has("#confirm-consequence") {
+		t.Fatalf("withdraw: status %d, no confirmation page", st)
+	}
+	b.check("confirm-withdraw-fr")
+	if st := b.follow("#cancel"); st != 200 || b.url() != e.flow {
+		t.Fatalf("cancel: status %d on %s", st, b.url())
+	}
+	if s := e.state(); s != "in_preparation" {
+		t.Fatalf("state after cancelling: %s", s)
+	}
+
+	// One metadata field, edited and saved, on the metadata task's page.
+	if st := b.follow("#task-metadata a"); st != 200 {
+		t.Fatalf("metadata task: status %d", st)
+	}
+	b.check("task-metadata-fr")
 	title := `#metadata [name="title_translated_fr"]`
 	want := "Inventaire forestier du Lac-Saint-Jean"
 	b.fill(title, want)
@@ -57,8 +73,8 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 		t.Fatalf("the metadata shows errors: %s", b.text("#metadata .dh-error"))
 	}
 	b.check("metadata-saved-fr")
-	if st := b.visit(e.flow); st != 200 {
-		t.Fatalf("flow page: status %d", st)
+	if st := b.visit(e.flow + "/metadata"); st != 200 {
+		t.Fatalf("metadata page: status %d", st)
 	}
 	if got := b.eval(`document.querySelector('` + title + `').value`); got != want {
 		t.Fatalf("after saving, the French title is %q, want %q", got, want)

@@ -227,15 +227,32 @@ func (e *flowEnv) contactSignsIn(b *tab) {
 	if got := b.url(); got != e.flow {
 		t.Fatalf("signing in led to %s, want the flow page %s", got, e.flow)
 	}
-	for _, id := range []string{"checklist", "metadata", "file-check", "approval-form", "signed-approval", "actions", "timeline"} {
+	for _, id := range []string{"summary", "tasks", "actions", "timeline"} {
 		if !b.has("section#" + id) {
-			t.Errorf("the contact's flow page has no <section id=%q>", id)
+			t.Errorf("the contact's overview has no <section id=%q>", id)
 		}
 	}
 	b.check("flow-contact")
+	// The task list: each task on its own page, with a status.
+	for _, task := range []string{"metadata", "file-check", "approval-form", "signed-approval", "submit"} {
+		if href, _ := b.attr("#task-"+task+" a", "href"); href != "/flow/"+e.id+"/"+task {
+			t.Errorf("the task list links %s to %q", task, href)
+		}
+	}
+	if got := b.text("#task-file-check-status"); got != i18n.T(i18n.EN, "task.status.done") {
+		t.Errorf("the passed file check's task says %q", got)
+	}
+	if st := b.follow("#task-submit a"); st != 200 {
+		t.Fatalf("submit task: status %d", st)
+	}
+	b.check("task-submit")
 	if _, disabled := b.attr("#action-submit_for_approval", "disabled"); !disabled {
 		t.Fatal("Submit for approval is enabled before the approval form and the signed approval")
 	}
+	if st := b.visit(e.flow + "/file-check"); st != 200 {
+		t.Fatalf("file check task: status %d", st)
+	}
+	b.check("task-file-check")
 }
 
 // errorLayout checks the contract's error markup around the control named
@@ -262,6 +279,10 @@ func (e *flowEnv) metadataInFrench(b *tab) {
 		t.Fatalf("?lang=fr gives a page in %q", lang)
 	}
 	b.check("flow-contact-fr")
+	if st := b.follow("#task-metadata a"); st != 200 {
+		t.Fatalf("metadata task: status %d", st)
+	}
+	b.check("task-metadata-fr")
 
 	kw := `#metadata [name="keywords_fr"]`
 	b.fill(kw, "forêts, é")
@@ -284,13 +305,21 @@ func (e *flowEnv) metadataInFrench(b *tab) {
 	if msg := b.eval(errorLayout + `('keywords_fr')`); msg != "" {
 		t.Errorf("keywords_fr: %s", msg)
 	}
+	// The GC pattern: "Erreur :" first in the title, the summary focused, where the person is looking.
+	if title := b.eval(`document.title`); !strings.HasPrefix(title, "Erreur : ") {
+		t.Errorf("the refused form's title is %q", title)
+	}
+	if focused := b.eval(`document.activeElement.className`); !strings.Contains(focused, "dh-error-summary") {
+		t.Errorf("the focus is on %q, not the error summary", focused)
+	}
 
 	b.fill(kw, "forêts, inventaire")
 	if st := b.submit("save-metadata"); st != 200 {
 		t.Fatalf("corrected metadata: status %d", st)
 	}
-	if b.has("#error-keywords_fr") {
-		t.Fatalf("the corrected keywords still show an error: %s", b.text("#error-keywords_fr"))
+	// Save and continue: the next task, with the message.
+	if got := b.url(); !strings.HasPrefix(got, e.flow+"/file-check") || !b.has("#flash") {
+		t.Fatalf("after saving the metadata: %s (flash: %v)", got, b.has("#flash"))
 	}
 	b.check("metadata-saved-fr")
 }
@@ -299,6 +328,9 @@ func (e *flowEnv) metadataInFrench(b *tab) {
 func (e *flowEnv) approvalForm(b *tab) {
 	t := e.t
 	t.Helper()
+	if st := b.visit(e.flow + "/approval-form"); st != 200 {
+		t.Fatalf("approval form task: status %d", st)
+	}
 	for name, value := range map[string]string{
 		"owner_name": "Alice Tremblay", "owner_email": alice, "owner_department": "Ressources naturelles Canada",
 		"dataset_title": "Inventaire forestier",
@@ -313,10 +345,17 @@ func (e *flowEnv) approvalForm(b *tab) {
 	if st := b.submit("save-approval-form"); st != 200 {
 		t.Fatalf("approval form: status %d", st)
 	}
+	if got := b.url(); !strings.HasPrefix(got, e.flow+"/signed-approval") {
+		t.Fatalf("after saving the complete approval form: %s, want the next task", got)
+	}
+	b.check("approval-form-saved-fr")
+	if st := b.visit(e.flow + "/approval-form"); st != 200 {
+		t.Fatalf("approval form task: status %d", st)
+	}
 	if b.has("#approval-form .dh-error") {
 		t.Fatalf("the approval form shows errors: %s", b.text("#approval-form .dh-error"))
 	}
-	b.check("approval-form-saved-fr")
+	b.check("task-approval-form-fr")
 	pdf := b.download("download-pdf")
 	if !bytes.HasPrefix(pdf, []byte("%PDF")) {
 		t.Fatalf("the approval form download is not a PDF: %q", pdf[:min(len(pdf), 40)])
@@ -345,12 +384,15 @@ func pdfText(t *testing.T, pdf []byte) string {
 func (e *flowEnv) signedAndSubmitted(b *tab) {
 	t := e.t
 	t.Helper()
+	if st := b.visit(e.flow + "/signed-approval"); st != 200 {
+		t.Fatalf("signed approval task: status %d", st)
+	}
 	b.upload(`#signed-approval input[type="file"][name="file"]`, signedPDF)
 	if st := b.submit("upload-signed"); st != 200 {
 		t.Fatalf("signed approval upload: status %d", st)
 	}
-	if !b.has("#open-signed") {
-		t.Fatal("after the upload, the page has no #open-signed link")
+	if got := b.url(); !strings.HasPrefix(got, e.flow+"/submit") {
+		t.Fatalf("after the upload: %s, want the submit task", got)
 	}
 	b.check("signed-uploaded-fr")
 	if _, disabled := b.attr("#action-submit_for_approval", "disabled"); disabled {
@@ -360,6 +402,27 @@ func (e *flowEnv) signedAndSubmitted(b *tab) {
 		t.Fatalf("submit for approval: status %d", st)
 	}
 	b.check("submitted-fr")
+	if got := b.text("#task-submit-status"); got != i18n.T(i18n.FR, "task.status.submitted") {
+		t.Errorf("the submit task says %q after submitting", got)
+	}
+	// The submit page again (Back): no active button; the form's address, a page that leads back.
+	if st := b.visit(e.flow + "/submit"); st != 200 || b.has("#action-submit_for_approval") {
+		t.Fatalf("the submit page after submitting: status %d, button %v", st, b.has("#action-submit_for_approval"))
+	}
+	if st := b.visit(e.flow + "/actions/submit_for_approval"); st != 200 {
+		t.Fatalf("GET of the submit action: status %d", st)
+	}
+	if st := b.visit(e.flow + "/check"); st != 405 || !b.has("#error-back") {
+		t.Fatalf("GET of the file check form's address: status %d", st)
+	}
+	b.check("method-not-allowed-fr")
+	if st := b.visit(e.public + "/nowhere"); st != 404 || !b.has("#error-back") {
+		t.Fatalf("an unknown address: status %d", st)
+	}
+	b.check("not-found-fr")
+	if st := b.visit(e.flow); st != 200 {
+		t.Fatalf("the overview: status %d", st)
+	}
 }
 
 // openSigned opens the signed approval by its link, as the approver would.
@@ -440,9 +503,29 @@ func TestBrowserChangesPath(t *testing.T) {
 	if tl := b.text("#timeline"); !strings.Contains(tl, reason) {
 		t.Fatalf("the timeline does not show the reason %q:\n%s", reason, tl)
 	}
+	// And at the top of the overview, in a notice.
+	if got := b.text("#reason-text"); got != reason {
+		t.Fatalf("the notice shows %q, want the reason %q", got, reason)
+	}
 	waitEmail(t, e.data, alice, mark, func(m email) bool {
 		return m.Subject == mail.ChangesRequested(mail.Data{}).Subject && strings.Contains(m.Text, reason)
 	}, "changes requested")
+
+	// Withdraw asks first, on a page of its own.
+	if st := b.follow("#action-withdraw"); st != 200 || !b.has("#confirm-consequence") {
+		t.Fatalf("withdraw: status %d, no confirmation", st)
+	}
+	b.check("confirm-withdraw")
+	if s := e.state(); s != "changes_requested" {
+		t.Fatalf("state before confirming: %s", s)
+	}
+	if st := b.submit("action-withdraw"); st != 200 {
+		t.Fatalf("confirmed withdraw: status %d", st)
+	}
+	if s := e.state(); s != "withdrawn" {
+		t.Fatalf("state after confirming: %s", s)
+	}
+	b.check("withdrawn")
 }
 
 func TestBrowserOutsiderPath(t *testing.T) {

@@ -30,7 +30,7 @@ func init() {
 		"editor.field.keywords_fr":                "Keywords (French)",
 		"editor.hint.keywords_fr":                 "Separate keywords with commas: 1 to 100 keywords of 2 to 140 characters each.",
 		"editor.field.subject":                    "Subject",
-		"editor.hint.subject":                     "Choose one or more. To choose several, hold Ctrl (Command on a Mac) while you click.",
+		"editor.hint.subject":                     "Tick one or more.",
 		"editor.field.frequency":                  "Update frequency",
 		"editor.hint.frequency":                   "How often the dataset is updated.",
 		"editor.field.date_published":             "Date published",
@@ -42,10 +42,10 @@ func init() {
 		"editor.field.time_period_coverage_end":   "Time period covered: end",
 		"editor.hint.time_period_coverage_end":    "The last day the data cover, written YYYY-MM-DD; not before the start.",
 		"editor.field.audience":                   "Audience",
-		"editor.hint.audience":                    "Choose none, one or more. To choose several, hold Ctrl (Command on a Mac) while you click.",
+		"editor.hint.audience":                    "Tick none, one or more.",
 		"editor.field.digital_object_identifier":  "Digital Object Identifier (DOI)",
 		"editor.hint.digital_object_identifier":   "For example 10.1234/abcd; a https://doi.org/ or doi: prefix is removed.",
-		"editor.metadata.save":                    "Save the metadata",
+		"editor.metadata.save":                    "Save and continue",
 
 		// The approval form, by opendata.Form* field.
 		"editor.approval.owner":                       "Business owner",
@@ -107,7 +107,7 @@ func init() {
 		"editor.approval.todo.describe":               "Still to describe, as the box above is ticked.",
 		"editor.approval.todo.summary.one":            "The form is not complete yet: 1 item is still to do, marked below. An unfinished form can be saved and completed later; the checklist shows it as done once it is complete.",
 		"editor.approval.todo.summary":                "The form is not complete yet: {count} items are still to do, marked below. An unfinished form can be saved and completed later; the checklist shows it as done once it is complete.",
-		"editor.approval.save":                        "Save the approval form",
+		"editor.approval.save":                        "Save and continue",
 		"editor.approval.pdf":                         "Download the form to sign (PDF)",
 		"editor.approval.pdf.hint":                    "The PDF shows the form as last saved, in English and French. Until the form is complete, it is marked as a draft not to be signed.",
 

@@ -166,7 +166,8 @@ var (
 
 // UseLoginToken spends the sign-in link whose token hashes to hash, once:
 // of two concurrent uses exactly one succeeds. A link that is unknown, spent
-// or expired at now is ErrTokenUnknown, ErrTokenUsed or ErrTokenExpired.
+// or expired at now is ErrTokenUnknown, ErrTokenUsed or ErrTokenExpired; a
+// used or expired link still returns its Next, so that signing in again goes there.
 func (db *DB) UseLoginToken(ctx context.Context, hash []byte, now time.Time) (LoginToken, error) {
 	var t LoginToken
 	var refused error
@@ -203,7 +204,7 @@ func (db *DB) UseLoginToken(ctx context.Context, hash []byte, now time.Time) (Lo
 		return LoginToken{}, fmt.Errorf("use sign-in link: %w", err)
 	}
 	if refused != nil {
-		return LoginToken{}, refused
+		return LoginToken{Next: t.Next}, refused
 	}
 	return t, nil
 }

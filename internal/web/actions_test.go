@@ -39,11 +39,11 @@ func TestActionApproveNeedsTheSignedApprovalOpened(t *testing.T) {
 	has(t, r, `id="signed-must-open"`, `id="missing-approve"`, "<li>Signed approval opened by the approver</li>",
 		`<form method="post" action="/flow/`+subID+`/signed-approval/open">`,
 		`<button type="submit" id="open-signed" class="dh-button dh-button--secondary">`)
-	for _, id := range []string{"action-request_changes", "action-reject"} {
-		if disabled(t, r.body, id) {
-			t.Errorf("%s is disabled", id)
-		}
+	if disabled(t, r.body, "action-request_changes") {
+		t.Error("request changes is disabled")
 	}
+	// Reject ends the submission: the overview links to the page that confirms it.
+	has(t, r, `<a id="action-reject" class="dh-button dh-button--danger" href="/flow/`+subID+`/actions/reject"`)
 	lacks(t, r, `id="action-withdraw"`, `id="action-submit_for_approval"`)
 
 	r = rig.approver.post(t, page+"/actions/approve")
@@ -52,13 +52,13 @@ func TestActionApproveNeedsTheSignedApprovalOpened(t *testing.T) {
 	wantState(t, rig.testServer, subID, opendata.StatePendingApproval)
 
 	// The contact (or another approver) opening it does not count for this approver.
-	wantCode(t, rig.contact.get(t, page+"/signed-approval"), http.StatusOK)
+	wantCode(t, rig.contact.get(t, page+"/signed-approval.pdf"), http.StatusOK)
 	if r = rig.approver.get(t, page); !disabled(t, r.body, "action-approve") {
 		t.Fatal("the contact's opening enabled the approver's Approve")
 	}
 
 	// Nor does the approver's browser fetching the file without the form (a prefetch, a link from elsewhere).
-	wantCode(t, rig.approver.get(t, page+"/signed-approval"), http.StatusOK)
+	wantCode(t, rig.approver.get(t, page+"/signed-approval.pdf"), http.StatusOK)
 	if r = rig.approver.get(t, page); !disabled(t, r.body, "action-approve") {
 		t.Fatal("fetching the file without the form enabled Approve")
 	}
@@ -101,7 +101,7 @@ func TestActionRequestChangesNeedsAReason(t *testing.T) {
 			r := rig.approver.post(t, page+"/actions/request_changes", "reason", tt.reason)
 			wantCode(t, r, http.StatusUnprocessableEntity)
 			has(t, r, `<p class="dh-error" id="error-reason-request_changes">`+tt.message+`</p>`,
-				`<div class="dh-error-summary" role="alert" tabindex="-1">`, `<a href="#reason-request_changes">`+tt.message+`</a>`,
+				`<div class="dh-error-summary" role="alert" tabindex="-1" autofocus>`, `<a href="#reason-request_changes">`+tt.message+`</a>`,
 				`aria-describedby="reason-request_changes-hint error-reason-request_changes" aria-invalid="true">`)
 			if tt.reason == long && !strings.Contains(r.body, ">"+long+"</textarea>") {
 				t.Error("the typed reason is lost")
@@ -122,9 +122,16 @@ func TestActionRequestChangesNeedsAReason(t *testing.T) {
 	r := rig.contact.get(t, page+"?lang=en")
 	has(t, r, "<td>Changes requested</td><td>"+approver+`</td><td class="dh-reason">`+reason+"</td>",
 		`<span class="state" id="state">Changes requested</span>`)
+	// The reason stands at the top of the overview, in a notice.
+	has(t, r, `<div class="dh-notice-box" id="reason-notice"`, "Changes requested by the approver",
+		`<p class="dh-reason" id="reason-text">`+reason+`</p>`)
+	if strings.Index(r.body, `id="reason-notice"`) > strings.Index(r.body, `id="summary"`) {
+		t.Error("the reason is not at the top of the overview")
+	}
 	// Back with the contact: editable again, and submittable again.
-	has(t, r, `id="upload-signed"`, `id="recheck"`)
-	if disabled(t, r.body, "action-submit_for_approval") {
+	has(t, rig.contact.get(t, page+"/signed-approval"), `id="upload-signed"`)
+	has(t, rig.contact.get(t, page+"/file-check"), `id="recheck"`)
+	if r := rig.contact.get(t, page+"/submit"); disabled(t, r.body, "action-submit_for_approval") {
 		t.Error("submit is disabled after changes were requested")
 	}
 }
@@ -133,8 +140,18 @@ func TestActionRequestChangesNeedsAReason(t *testing.T) {
 func TestActionReject(t *testing.T) {
 	rig := pendingRig(t)
 	page := "/flow/" + subID
-	wantCode(t, rig.approver.post(t, page+"/actions/reject"), http.StatusUnprocessableEntity)
-	seeOther(t, rig.approver.post(t, page+"/actions/reject", "reason", "Personal information in column 3."), page+"?flash=reject")
+	// The confirmation page, from the overview's link or from a form sent without it.
+	for _, r := range []response{rig.approver.get(t, page+"/actions/reject"),
+		rig.approver.post(t, page+"/actions/reject", "reason", "Personal information in column 3.")} {
+		wantCode(t, r, http.StatusOK)
+		has(t, r, "Reject: are you sure?", `id="confirm-consequence"`, `<input type="hidden" name="confirmed" value="yes">`,
+			`<a id="cancel" href="/flow/`+subID+`">`)
+		wantState(t, rig.testServer, subID, opendata.StatePendingApproval)
+	}
+	r := rig.approver.post(t, page+"/actions/reject", "confirmed", "yes")
+	wantCode(t, r, http.StatusUnprocessableEntity)
+	has(t, r, "<title>Error: Reject", `<div class="dh-error-summary" role="alert" tabindex="-1" autofocus>`)
+	seeOther(t, rig.approver.post(t, page+"/actions/reject", "reason", "Personal information in column 3.", "confirmed", "yes"), page+"?flash=reject")
 	wantState(t, rig.testServer, subID, opendata.StateRejected)
 	if n := rig.notices(t, subID); n[len(n)-1].Event != opendata.NoticeRejected || n[len(n)-1].Reason != "Personal information in column 3." {
 		t.Errorf("notices %+v", n)
@@ -145,14 +162,15 @@ func TestActionReject(t *testing.T) {
 func TestActionWithdraw(t *testing.T) {
 	rig := newFlowRig(t)
 	page := "/flow/" + subID
-	seeOther(t, rig.contact.post(t, page+"/actions/withdraw", "reason", ""), page+"?flash=withdraw")
+	seeOther(t, rig.contact.post(t, page+"/actions/withdraw", "reason", "", "confirmed", "yes"), page+"?flash=withdraw")
 	wantState(t, rig.testServer, subID, opendata.StateWithdrawn)
 	if n := rig.notices(t, subID); n[len(n)-1].Event != opendata.NoticeWithdrawn {
 		t.Errorf("notices %+v", n)
 	}
-	r := rig.contact.post(t, page+"/actions/withdraw")
+	// Back, and the button again: a page that says why nothing happened, and the way back.
+	r := rig.contact.post(t, page+"/actions/withdraw", "confirmed", "yes")
 	wantCode(t, r, http.StatusConflict)
-	has(t, r, `id="error-conflict"`)
+	has(t, r, `id="error-stale"`, "Last change: you,", `id="stale-back"`)
 }
 
 // Who may take which action is the workflow's rule, enforced on POST whatever the page shows.
@@ -202,10 +220,15 @@ func TestActionConflict(t *testing.T) {
 	if disabled(t, r.body, "action-approve") {
 		t.Fatal("approve disabled")
 	}
-	seeOther(t, rig.approver.post(t, page+"/actions/reject", "reason", "No."), page+"?flash=reject")
+	seeOther(t, rig.approver.post(t, page+"/actions/reject", "reason", "No.", "confirmed", "yes"), page+"?flash=reject")
 	r = other.post(t, page+"/actions/approve")
 	wantCode(t, r, http.StatusConflict)
-	has(t, r, `id="error-conflict"`, "Someone changed this submission")
+	has(t, r, `id="error-stale"`, "“Approve” is not possible any more, because the submission is now “Rejected”",
+		"Last change: "+approver, `<a id="stale-back" class="dh-button" href="/flow/`+subID+`">`)
+	// The action's address opened as a page (Back, a bookmark) says the same.
+	r = other.get(t, page+"/actions/approve")
+	wantCode(t, r, http.StatusConflict)
+	has(t, r, `id="error-stale"`)
 	wantState(t, rig.testServer, subID, opendata.StateRejected)
 }
 
@@ -237,10 +260,10 @@ func TestActionAdminSteps(t *testing.T) {
 		To: opendata.StatePublished, Actor: "system", At: at}); err != nil {
 		t.Fatal(err)
 	}
-	r = rig.admin.post(t, page+"/actions/unpublish", "reason", "")
+	r = rig.admin.post(t, page+"/actions/unpublish", "reason", "", "confirmed", "yes")
 	wantCode(t, r, http.StatusUnprocessableEntity)
 	has(t, r, `id="error-reason-unpublish"`)
-	seeOther(t, rig.admin.post(t, page+"/actions/unpublish", "reason", "Superseded."), page+"?flash=unpublish")
+	seeOther(t, rig.admin.post(t, page+"/actions/unpublish", "reason", "Superseded.", "confirmed", "yes"), page+"?flash=unpublish")
 	wantState(t, rig.testServer, subID, opendata.StateUnpublished)
 	has(t, rig.admin.get(t, page), "<td>"+admin+` (administrator)</td><td class="dh-reason">Superseded.</td>`)
 }
@@ -294,7 +317,7 @@ func TestFlowCrossSubmission(t *testing.T) {
 	bob := signIn(t, rig.testServer, "bob@example.gc.ca")
 	b := "/flow/" + otherID
 	wantCode(t, rig.contact.get(t, b), http.StatusForbidden)
-	wantCode(t, rig.contact.get(t, b+"/signed-approval"), http.StatusForbidden)
+	wantCode(t, rig.contact.get(t, b+"/signed-approval.pdf"), http.StatusForbidden)
 	for _, path := range []string{"/actions/submit_for_approval", "/actions/withdraw", "/check"} {
 		wantCode(t, rig.contact.post(t, b+path, "reason", "x"), http.StatusForbidden)
 	}
@@ -306,6 +329,6 @@ func TestFlowCrossSubmission(t *testing.T) {
 	}
 	// Bob's own page and file are his.
 	wantCode(t, bob.get(t, b), http.StatusOK)
-	wantCode(t, bob.get(t, b+"/signed-approval"), http.StatusOK)
+	wantCode(t, bob.get(t, b+"/signed-approval.pdf"), http.StatusOK)
 	wantCode(t, bob.get(t, "/flow/"+subID), http.StatusForbidden)
 }

@@ -15,6 +15,7 @@ func (s *Server) registerAdmin(mux Router) {
 	mux.HandleFunc("GET /admin/keys", s.admin(s.adminKeys))
 	mux.HandleFunc("POST /admin/keys", s.adminForm(s.createKey))
 	mux.HandleFunc("POST /admin/keys/{prefix}/revoke", s.adminForm(s.revokeKey))
+	mux.HandleFunc("GET /admin/keys/{prefix}/revoke", s.admin(s.confirmRevoke))
 	mux.HandleFunc("GET /admin/roles", s.admin(s.adminRoles))
 	mux.HandleFunc("POST /admin/roles", s.adminForm(s.grantRole))
 	mux.HandleFunc("POST /admin/roles/revoke", s.adminForm(s.revokeRole))
@@ -34,7 +35,7 @@ func (s *Server) adminForm(h handler) http.HandlerFunc { return s.form(s.adminOn
 func (s *Server) adminOnly(h handler) handler {
 	return func(w http.ResponseWriter, r *http.Request, v *viewer) {
 		if !v.Actor.IsAdmin() {
-			s.fail(w, r, v, http.StatusForbidden, "error.forbidden")
+			s.fail(w, r, v, http.StatusForbidden, "error.forbidden_admin")
 			return
 		}
 		h(w, r, v)
@@ -46,8 +47,8 @@ func (s *Server) adminHome(w http.ResponseWriter, r *http.Request, v *viewer) {
 	s.render(w, r, http.StatusOK, "admin.html", &p)
 }
 
-// seeOther ends a successful admin POST: back to the page, with a message (PRG).
-func seeOther(w http.ResponseWriter, r *http.Request, page, flash string) {
+// seeOther ends a successful POST: to the page, with a message shown once (PRG).
+func (s *Server) seeOther(w http.ResponseWriter, r *http.Request, v *viewer, page, flash string) {
 	http.Redirect(w, r, page+"?flash="+url.QueryEscape(flash), http.StatusSeeOther)
 }
 

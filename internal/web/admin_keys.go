@@ -98,6 +98,28 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request, v *viewer) {
 	s.renderKeys(w, r, http.StatusOK, &keysPage{Page: p.Page, NewKey: key, New: newKeyRow(*rec, now)})
 }
 
+// revokePage asks to confirm a key's revocation.
+type revokePage struct {
+	Page
+	Key keyRow
+}
+
+// confirmRevoke shows the key and what revoking it does, with the form that does it.
+func (s *Server) confirmRevoke(w http.ResponseWriter, r *http.Request, v *viewer) {
+	keys, err := s.db.Keys(r.Context())
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	for _, k := range keys {
+		if k.Prefix == r.PathValue("prefix") {
+			s.render(w, r, http.StatusOK, "admin_revoke.html", &revokePage{Page: s.newPage(w, r, v), Key: newKeyRow(k, s.cfg.Now())})
+			return
+		}
+	}
+	s.fail(w, r, v, http.StatusNotFound, "error.not_found")
+}
+
 // keyErrors are the messages of opendata.KeyRequest.Validate's fields.
 var keyErrors = map[string]string{
 	"project": "admin.error.project", "client": "admin.keys.error.client", "contact": "admin.error.email",
@@ -105,13 +127,18 @@ var keyErrors = map[string]string{
 
 // revokeKey revokes a key at once: the store moves the key epoch, so every
 // running server refuses the key from its next request.
+// It is taken from its own page, which asks to confirm it (confirmRevoke).
 func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request, v *viewer) {
 	prefix := r.PathValue("prefix")
+	if r.PostFormValue("confirmed") != "yes" {
+		s.confirmRevoke(w, r, v)
+		return
+	}
 	err := s.db.RevokeKey(r.Context(), prefix)
 	if err != nil {
 		s.refuse(w, r, v, err)
 		return
 	}
 	s.logger.InfoContext(r.Context(), "API key revoked", "prefix", prefix, "by", opendata.AdminActorName(v.Actor.Email))
-	seeOther(w, r, "/admin/keys", "key_revoked")
+	s.seeOther(w, r, v, "/admin/keys", "key_revoked")
 }

@@ -73,7 +73,16 @@ func TestAdminCreatesAKeyShownOnce(t *testing.T) {
 	has(t, list, k.Prefix, "Forest harvester", "ops@example.gc.ca", "Active", k.ExpiresAt.Format("2006-01-02 15:04 UTC"))
 	lacks(t, list, key, `id="new-key"`, key[:len(key)-8], hex.EncodeToString(k.Hash))
 
-	r = admin.post(t, "/admin/keys/"+k.Prefix+"/revoke")
+	// Revoke asks first: the list links to a page that says what it does; a form sent without it does the same.
+	has(t, admin.get(t, "/admin/keys"), `<a id="revoke-`+k.Prefix+`" class="dh-button dh-button--danger dh-button--small" href="/admin/keys/`+k.Prefix+`/revoke">`)
+	for _, r := range []response{admin.get(t, "/admin/keys/"+k.Prefix+"/revoke"), admin.post(t, "/admin/keys/"+k.Prefix+"/revoke")} {
+		wantCode(t, r, http.StatusOK)
+		has(t, r, "Revoke the key "+k.Prefix+"?", `id="confirm-consequence"`, `name="confirmed" value="yes"`, `id="confirm-revoke"`)
+	}
+	if keys, _ := rig.db.Keys(t.Context()); keys[0].RevokedAt != nil {
+		t.Fatal("the key was revoked without confirming")
+	}
+	r = admin.post(t, "/admin/keys/"+k.Prefix+"/revoke", "confirmed", "yes")
 	seeOther(t, r, "/admin/keys?flash=key_revoked")
 	if _, failure, err := ring.Authenticate(ctx, key); err != nil || failure != auth.RevokedToken {
 		t.Errorf("after revocation the key gives %q, %v; want %q", failure, err, auth.RevokedToken)
@@ -83,8 +92,9 @@ func TestAdminCreatesAKeyShownOnce(t *testing.T) {
 	lacks(t, list, `id="revoke-`+k.Prefix+`"`)
 
 	// Revoking again keeps it revoked; an unknown prefix is not found.
-	seeOther(t, admin.post(t, "/admin/keys/"+k.Prefix+"/revoke"), "/admin/keys?flash=key_revoked")
-	wantCode(t, admin.post(t, "/admin/keys/dh_zzzzzzzz/revoke"), http.StatusNotFound)
+	seeOther(t, admin.post(t, "/admin/keys/"+k.Prefix+"/revoke", "confirmed", "yes"), "/admin/keys?flash=key_revoked")
+	wantCode(t, admin.post(t, "/admin/keys/dh_zzzzzzzz/revoke", "confirmed", "yes"), http.StatusNotFound)
+	wantCode(t, admin.get(t, "/admin/keys/dh_zzzzzzzz/revoke"), http.StatusNotFound)
 }
 
 // A key with no lifetime given lives the longest allowed (a year by

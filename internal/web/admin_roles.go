@@ -76,12 +76,12 @@ func (s *Server) grantRole(w http.ResponseWriter, r *http.Request, v *viewer) {
 		return
 	}
 	if !added {
-		seeOther(w, r, "/admin/roles", "role_already")
+		s.seeOther(w, r, v, "/admin/roles", "role_already")
 		return
 	}
 	s.logger.InfoContext(r.Context(), "role granted", "email", opendata.NormEmail(p.Form.Email), "role", role,
 		"project", strings.ToUpper(p.Form.Project), "by", opendata.AdminActorName(v.Actor.Email))
-	seeOther(w, r, "/admin/roles", "role_granted")
+	s.seeOther(w, r, v, "/admin/roles", "role_granted")
 }
 
 // revokeRole takes a role away. An admin may not take away their own admin
@@ -100,10 +100,10 @@ func (s *Server) revokeRole(w http.ResponseWriter, r *http.Request, v *viewer) {
 		return
 	}
 	if !removed {
-		seeOther(w, r, "/admin/roles", "role_not_held")
+		s.seeOther(w, r, v, "/admin/roles", "role_not_held")
 		return
 	}
 	s.logger.InfoContext(r.Context(), "role revoked", "email", opendata.NormEmail(email), "role", role,
 		"project", strings.ToUpper(strings.TrimSpace(project)), "by", opendata.AdminActorName(v.Actor.Email))
-	seeOther(w, r, "/admin/roles", "role_revoked")
+	s.seeOther(w, r, v, "/admin/roles", "role_revoked")
 }

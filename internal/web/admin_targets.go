@@ -78,7 +78,7 @@ func (s *Server) saveTarget(w http.ResponseWriter, r *http.Request, v *viewer) {
 	s.logger.InfoContext(r.Context(), "publishing target saved", "project", target.Project,
 		"registry", target.RegistryURL, "organization", target.Organization, "token_replaced", sealed != nil,
 		"by", opendata.AdminActorName(v.Actor.Email))
-	seeOther(w, r, "/admin/targets", "target_saved")
+	s.seeOther(w, r, v, "/admin/targets", "target_saved")
 }
 
 // targetErrors are the messages of opendata.PublishingTarget.Validate's fields.
@@ -95,7 +95,7 @@ func (s *Server) deleteTarget(w http.ResponseWriter, r *http.Request, v *viewer)
 	}
 	s.logger.InfoContext(r.Context(), "publishing target deleted", "project", r.PathValue("project"),
 		"by", opendata.AdminActorName(v.Actor.Email))
-	seeOther(w, r, "/admin/targets", "target_deleted")
+	s.seeOther(w, r, v, "/admin/targets", "target_deleted")
 }
 
 // checkTarget asks the target's registry for its organization with its token

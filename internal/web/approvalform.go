@@ -259,18 +259,19 @@ func (s *Server) saveApprovalForm(w http.ResponseWriter, r *http.Request, v *vie
 	if len(wrong) > 0 {
 		view := newApprovalFormView(lang(r), f, unfinished, wrong)
 		view.CSRF, view.Action, view.Editable = s.csrfToken(w, r, v), flowPath(sub.ID)+"/approval-form", true
-		s.showFlow(w, r, v, sub, http.StatusUnprocessableEntity, flowEdit{Approval: view})
+		s.renderFlow(w, r, v, sub, http.StatusUnprocessableEntity, flowEdit{Task: taskApprovalForm, Approval: view}, flowProblems{})
 		return
 	}
 	if err := s.db.SaveApprovalForm(r.Context(), sub.ID, f.Clean(), editedBy(v.Actor, sub)); err != nil {
 		s.refuse(w, r, v, err)
 		return
 	}
-	flash := "approval_form_saved"
+	// Save and continue: to the signed approval once the form is complete.
 	if len(unfinished) > 0 {
-		flash = "approval_form_saved_incomplete"
+		s.seeOther(w, r, v, taskPath(sub.ID, taskApprovalForm), "approval_form_saved_incomplete")
+		return
 	}
-	http.Redirect(w, r, flowPath(sub.ID)+"?flash="+flash, http.StatusSeeOther)
+	s.seeOther(w, r, v, taskPath(sub.ID, nextTask(taskApprovalForm)), "approval_form_saved")
 }
 
 // approvalFormPDF sends the approval form, filled in, as a PDF to print and

@@ -67,7 +67,7 @@ func TestApprovalFormIsPrefilledUntilSaved(t *testing.T) {
 	const id = "7a2d3b5f-2c1f-4a8b-8d66-1e7d2f3c4b51"
 	addDraft(t, srv, id, edFields(), opendata.StateInPreparation)
 	jane := signIn(t, srv, edContact)
-	r := jane.get(t, "/flow/"+id)
+	r := jane.get(t, "/flow/"+id+"/approval-form")
 	wantCode(t, r, http.StatusOK)
 	if ctl := control(t, r.body, "dataset_title"); !strings.Contains(ctl, `value="Forest inventory"`) {
 		t.Errorf("dataset_title is not the English title: %s", ctl)
@@ -78,11 +78,11 @@ func TestApprovalFormIsPrefilledUntilSaved(t *testing.T) {
 	// No problems, and nothing left to do, are shown for a form not yet saved.
 	lacks(t, r, `id="error-owner_name"`, `id="error-copyright_cleared"`, `id="todo-owner_name"`,
 		`id="todo-copyright_cleared"`, `id="approval-form-todo"`, `class="dh-error-summary"`)
-	wantApprovalChecklist(t, r, false)
+	wantApprovalChecklist(t, jane, id, false)
 	has(t, r, `id="save-approval-form"`, `<a id="download-pdf"`, `href="/flow/`+id+`/approval-form.pdf"`)
 
 	inFrench(t, jane)
-	if ctl := control(t, jane.get(t, "/flow/"+id).body, "dataset_title"); !strings.Contains(ctl, `value="Inventaire forestier"`) {
+	if ctl := control(t, jane.get(t, "/flow/"+id+"/approval-form").body, "dataset_title"); !strings.Contains(ctl, `value="Inventaire forestier"`) {
 		t.Errorf("in French, dataset_title is not the French title: %s", ctl)
 	}
 }
@@ -106,9 +106,10 @@ func wantTodo(t *testing.T, body, field, target, message string) {
 }
 
 // wantApprovalChecklist checks whether the checklist shows the approval form as complete.
-func wantApprovalChecklist(t *testing.T, r response, done bool) {
+func wantApprovalChecklist(t *testing.T, p *visitor, id string, done bool) {
 	t.Helper()
-	m := regexp.MustCompile(`<li class="dh-checklist__item dh-checklist__item--(done|todo)">\s*<span[^>]*>[^<]*</span>\s*<a href="#approval-form">`).
+	r := p.get(t, "/flow/"+id+"/submit")
+	m := regexp.MustCompile(`<li class="dh-checklist__item dh-checklist__item--(done|todo)">\s*<span[^>]*>[^<]*</span>\s*<a href="/flow/[^"]+/approval-form">`).
 		FindStringSubmatch(r.body)
 	if m == nil {
 		t.Fatal("the checklist has no approval form item")
@@ -130,13 +131,13 @@ func TestApprovalFormSavesUnfinished(t *testing.T) {
 	f.AuthorityToRelease, f.OfficialLanguages = false, false
 	f.SubjectToExceptions = true
 	seeOther(t, jane.post(t, "/flow/"+id+"/approval-form", approvalPairs(f)...),
-		"/flow/"+id+"?flash=approval_form_saved_incomplete")
+		"/flow/"+id+"/approval-form?flash=approval_form_saved_incomplete")
 	got, saved := storedApprovalForm(t, srv.db, id)
 	if want := f.Clean(); !saved || got != want {
 		t.Errorf("saved %v: %+v, want %+v", saved, got, want)
 	}
 
-	r := jane.get(t, "/flow/"+id+"?flash=approval_form_saved_incomplete")
+	r := jane.get(t, "/flow/"+id+"/approval-form?flash=approval_form_saved_incomplete")
 	wantCode(t, r, http.StatusOK)
 	has(t, r, "The approval form was saved, but it is not complete yet.", `value="Natural Resources Canada"`,
 		`<div class="dh-todo-summary" id="approval-form-todo">`, "5 items are still to do")
@@ -153,10 +154,10 @@ func TestApprovalFormSavesUnfinished(t *testing.T) {
 			t.Errorf("%s is no longer ticked: %s", name, ctl)
 		}
 	}
-	wantApprovalChecklist(t, r, false)
+	wantApprovalChecklist(t, jane, id, false)
 
 	inFrench(t, jane)
-	r = jane.get(t, "/flow/"+id+"?flash=approval_form_saved_incomplete")
+	r = jane.get(t, "/flow/"+id+"/approval-form?flash=approval_form_saved_incomplete")
 	has(t, r, "Le formulaire d’approbation a été enregistré, mais il n’est pas encore complet.",
 		"il reste 5 éléments à compléter")
 	wantTodo(t, r.body, "owner_name", "owner_name", "Reste à remplir.")
@@ -166,17 +167,17 @@ func TestApprovalFormSavesUnfinished(t *testing.T) {
 	// One thing left reads in the singular; finishing it completes the form.
 	f.OwnerName, f.TypeOfData, f.AuthorityToRelease, f.OfficialLanguages = "Pat Owner", opendata.TypeData, true, true
 	seeOther(t, jane.post(t, "/flow/"+id+"/approval-form", approvalPairs(f)...),
-		"/flow/"+id+"?flash=approval_form_saved_incomplete")
-	r = jane.get(t, "/flow/"+id+"?lang=en")
+		"/flow/"+id+"/approval-form?flash=approval_form_saved_incomplete")
+	r = jane.get(t, "/flow/"+id+"/approval-form?lang=en")
 	has(t, r, "1 item is still to do")
 	wantTodo(t, r.body, "exceptions", "exceptions", "Still to describe, as the box above is ticked.")
-	wantApprovalChecklist(t, r, false)
+	wantApprovalChecklist(t, jane, id, false)
 
 	f.Exceptions = "Section 20(1)(b): third-party data."
-	seeOther(t, jane.post(t, "/flow/"+id+"/approval-form", approvalPairs(f)...), "/flow/"+id+"?flash=approval_form_saved")
-	r = jane.get(t, "/flow/"+id)
+	seeOther(t, jane.post(t, "/flow/"+id+"/approval-form", approvalPairs(f)...), "/flow/"+id+"/signed-approval?flash=approval_form_saved")
+	r = jane.get(t, "/flow/"+id+"/approval-form")
 	lacks(t, r, `class="dh-todo"`, `id="approval-form-todo"`, `class="dh-error"`)
-	wantApprovalChecklist(t, r, true)
+	wantApprovalChecklist(t, jane, id, true)
 }
 
 func TestApprovalFormWrongValuesAreNotSaved(t *testing.T) {
@@ -267,17 +268,18 @@ func TestApprovalFormSaves(t *testing.T) {
 	f := completeApprovalForm()
 	f.OwnerName = "  Pat Owner  "
 	f.BlanketOtherText = "Not ticked, so dropped"
-	seeOther(t, jane.post(t, "/flow/"+id+"/approval-form", approvalPairs(f)...), "/flow/"+id+"?flash=approval_form_saved")
+	seeOther(t, jane.post(t, "/flow/"+id+"/approval-form", approvalPairs(f)...), "/flow/"+id+"/signed-approval?flash=approval_form_saved")
 	got, saved := storedApprovalForm(t, srv.db, id)
 	if want := completeApprovalForm(); !saved || got != want {
 		t.Errorf("saved %v: %+v, want %+v", saved, got, want)
 	}
 
-	r := jane.get(t, "/flow/"+id+"?flash=approval_form_saved")
+	has(t, jane.get(t, "/flow/"+id+"/signed-approval?flash=approval_form_saved"), "The approval form was saved.")
+	r := jane.get(t, "/flow/"+id+"/approval-form")
 	wantCode(t, r, http.StatusOK)
-	has(t, r, "The approval form was saved.", `value="Pat Owner"`)
+	has(t, r, `value="Pat Owner"`)
 	lacks(t, r, `class="dh-todo"`, `id="approval-form-todo"`, `class="dh-error"`)
-	wantApprovalChecklist(t, r, true)
+	wantApprovalChecklist(t, jane, id, true)
 	if ctl := control(t, r.body, "type_of_data-data"); !strings.Contains(ctl, " checked") {
 		t.Errorf("type_of_data is not shown: %s", ctl)
 	}
@@ -346,7 +348,7 @@ func TestApprovalFormPDF(t *testing.T) {
 	draft := opendata.ApprovalForm{DatasetTitle: "Forest inventory", OwnerEmail: edContact}
 	check(jane.get(t, path), draft)
 	seeOther(t, jane.post(t, "/flow/"+id+"/approval-form", approvalPairs(completeApprovalForm())...),
-		"/flow/"+id+"?flash=approval_form_saved")
+		"/flow/"+id+"/signed-approval?flash=approval_form_saved")
 	check(jane.get(t, path), completeApprovalForm())
 	check(signInAs(t, srv, edApprover, opendata.RoleApprover).get(t, path), completeApprovalForm())
 	check(signInAs(t, srv, "boss@example.gc.ca", opendata.RoleAdmin).get(t, path), completeApprovalForm())
@@ -374,7 +376,7 @@ func TestApprovalFormEscapesStoredXSS(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, who := range []*visitor{signIn(t, srv, edContact), signInAs(t, srv, edApprover, opendata.RoleApprover)} {
-		r := who.get(t, "/flow/"+id)
+		r := who.get(t, "/flow/"+id+"/approval-form")
 		wantCode(t, r, http.StatusOK)
 		lacks(t, r, "<script>alert(1)</script>", `"><script`)
 		has(t, r, "&lt;script&gt;alert(1)&lt;/script&gt;")

@@ -43,6 +43,7 @@ type editorControl struct {
 	Errors      []string // the problems with the field, in the page language
 	Shown       string   // the value as read-only text
 	Describedby string   // the ids of the hint and error, for aria-describedby
+	Width       string   // half, third or full: its share of a row on a wide screen; "" as the form lays it out
 }
 
 // editorOption is one choice of a select or radio group.
@@ -102,6 +103,21 @@ type metadataForm struct {
 	Editable bool   // false shows the values read-only, without a form
 	Controls []editorControl
 	Errors   []editorError
+}
+
+// metadataLayout is the editor's order, each field beside its other-language
+// twin, and how wide each is on a wide screen (a half, a third or the whole
+// row), so that the page stays short.
+var metadataLayout = []struct{ name, width string }{
+	{opendata.FieldTitleEN, "half"}, {opendata.FieldTitleFR, "half"},
+	{opendata.FieldNotesEN, "half"}, {opendata.FieldNotesFR, "half"},
+	{opendata.FieldKeywordsEN, "half"}, {opendata.FieldKeywordsFR, "half"},
+	{opendata.FieldFileName, "half"}, {opendata.FieldFileURL, "half"},
+	{opendata.FieldFileID, "third"}, {opendata.FieldEmailContact, "third"}, {opendata.FieldCollection, "third"},
+	{opendata.FieldSubject, "full"},
+	{opendata.FieldFrequency, "third"}, {opendata.FieldDatePublished, "third"}, {opendata.FieldJurisdiction, "third"},
+	{opendata.FieldCoverageStart, "third"}, {opendata.FieldCoverageEnd, "third"}, {opendata.FieldDOI, "third"},
+	{opendata.FieldAudience, "full"},
 }
 
 // optionalMetadata are the fields the API does not require (SPEC §2.2).
@@ -176,16 +192,29 @@ func (s *Server) metadataFormFor(lang i18n.Lang, f opendata.Fields) *metadataFor
 }
 
 func (s *Server) newMetadataForm(lang i18n.Lang, vals metadataValues, errs []opendata.FieldError) *metadataForm {
-	m := &metadataForm{Lang: lang, Controls: make([]editorControl, 0, len(opendata.FieldNames))}
-	for _, name := range opendata.FieldNames {
-		m.Controls = append(m.Controls, s.metadataControl(lang, name, vals[name]))
+	m := &metadataForm{Lang: lang, Controls: make([]editorControl, 0, len(metadataLayout))}
+	for _, f := range metadataLayout {
+		c := s.metadataControl(lang, f.name, vals[f.name])
+		c.Width = f.width
+		m.Controls = append(m.Controls, c)
 	}
 	m.Errors = attach(errs, func(fe opendata.FieldError) string {
 		// The API's message, naming the field as the page labels it.
 		fe.Field = t(lang, "editor.field."+fe.Field)
 		return i18n.FieldError(lang, fe)
-	}, func(field string) string { return field }, m.Controls)
+	}, func(field string) string { return m.target(field) }, m.Controls)
 	return m
+}
+
+// target is the id an error summary's entry links to: the control, or a
+// group's first checkbox, which the link then focuses.
+func (m *metadataForm) target(field string) string {
+	for _, c := range m.Controls {
+		if c.Name == field && c.Kind == kindMulti && len(c.Options) > 0 {
+			return field + "-" + c.Options[0].Value
+		}
+	}
+	return field
 }
 
 func (s *Server) metadataControl(lang i18n.Lang, name string, vals []string) editorControl {
@@ -272,14 +301,14 @@ func (s *Server) saveMetadata(w http.ResponseWriter, r *http.Request, v *viewer)
 		vals[opendata.FieldFileID] = []string{sub.Fields.FileID}
 		m := s.newMetadataForm(lang(r), vals, errs)
 		m.CSRF, m.Action, m.Editable = s.csrfToken(w, r, v), flowPath(sub.ID)+"/metadata", true
-		s.showFlow(w, r, v, sub, http.StatusUnprocessableEntity, flowEdit{Metadata: m})
+		s.renderFlow(w, r, v, sub, http.StatusUnprocessableEntity, flowEdit{Task: taskMetadata, Metadata: m}, flowProblems{})
 		return
 	}
 	if err := s.db.UpdateFields(r.Context(), sub.ID, fields, editedBy(v.Actor, sub)); err != nil {
 		s.refuse(w, r, v, err)
 		return
 	}
-	http.Redirect(w, r, flowPath(sub.ID)+"?flash=metadata_saved", http.StatusSeeOther)
+	s.seeOther(w, r, v, taskPath(sub.ID, nextTask(taskMetadata)), "metadata_saved") // save and continue
 }
 
 // mayEdit refuses, with a page that says why, an edit the viewer may not make now.

@@ -127,6 +127,9 @@ func wantFieldError(t *testing.T, body, field, target, message string) {
 		t.Errorf("the summary lacks %q linking to #%s", message, target)
 	}
 	ctl := control(t, body, target)
+	if strings.Contains(ctl, `type="checkbox"`) { // a group: its fieldset names the error
+		ctl += regexp.MustCompile(`<fieldset id="` + field + `"[^>]*>`).FindString(body)
+	}
 	if !strings.Contains(ctl, `aria-invalid="true"`) || !strings.Contains(ctl, "error-"+field) {
 		t.Errorf("control %s is not marked invalid and described by its error: %s", target, ctl)
 	}
@@ -146,7 +149,12 @@ func TestMetadataErrorsInFrenchKeepWhatWasTyped(t *testing.T) {
 	f.Subject = []string{"nature_and_environment", "law"}
 	r := jane.post(t, "/flow/"+id+"/metadata", metadataPairs(f)...)
 	wantCode(t, r, http.StatusUnprocessableEntity)
-	has(t, r, `<html lang="fr">`, `<div class="dh-error-summary" role="alert"`)
+	// The GC pattern: the title says so first, the summary is focused on load, at the top of the task's page.
+	has(t, r, `<html lang="fr">`, `<div class="dh-error-summary" role="alert" tabindex="-1" autofocus>`,
+		"<title>Erreur : Métadonnées — ")
+	if i := strings.Index(r.body, "dh-error-summary"); i < 0 || i > strings.Index(r.body, `name="file_url"`) {
+		t.Error("the error summary is not above the form's fields")
+	}
 	wantFieldError(t, r.body, "date_published", "date_published",
 		"Le champ Date de publication doit être une date réelle écrite AAAA-MM-JJ.")
 	wantFieldError(t, r.body, "keywords_fr", "keywords_fr",
@@ -161,7 +169,8 @@ func TestMetadataErrorsInFrenchKeepWhatWasTyped(t *testing.T) {
 	if ctl := control(t, r.body, "title_translated_en"); !strings.Contains(ctl, `value="A new title, typed"`) {
 		t.Errorf("the typed title is lost: %s", ctl)
 	}
-	has(t, r, `value="forêts, x"`, `<option value="law" selected>`, `<option value="nature_and_environment" selected>`)
+	has(t, r, `value="forêts, x"`, `id="subject-law" name="subject" value="law" checked`,
+		`id="subject-nature_and_environment" name="subject" value="nature_and_environment" checked`)
 	if got := storedFields(t, srv.db, id); got.TitleEN != "Forest inventory" {
 		t.Errorf("an invalid edit was saved: %q", got.TitleEN)
 	}
@@ -184,7 +193,10 @@ func TestMetadataErrorsFollowTheAPIRules(t *testing.T) {
 	has(t, r, `<html lang="en">`)
 	wantFieldError(t, r.body, "file_url", "file_url", "File URL must be an absolute http or https URL.")
 	wantFieldError(t, r.body, "date_published", "date_published", "Date published must not be after today.")
-	wantFieldError(t, r.body, "subject", "subject", "Subject is required.")
+	// Subject is a group of checkboxes: the summary links to the first, which it focuses.
+	first := opendata.MustLoadVocabulary().List("subject")[0].Value
+	wantFieldError(t, r.body, "subject", "subject-"+first, "Subject is required.")
+	lacks(t, r, `<select id="subject"`, `multiple`)
 	wantFieldError(t, r.body, "time_period_coverage_end", "time_period_coverage_end",
 		"Time period covered: end must not be before time_period_coverage_start.")
 	wantFieldError(t, r.body, "digital_object_identifier", "digital_object_identifier",
@@ -205,7 +217,7 @@ func TestMetadataEditSaves(t *testing.T) {
 	f.CoverageStart, f.CoverageEnd = "2020-01-01", "2024-12-31"
 	f.DigitalObjectID = "https://doi.org/10.1234/abcd"
 	pairs := append(metadataPairs(f), "file_id", "forged-id") // ignored: the control is read-only
-	seeOther(t, jane.post(t, "/flow/"+id+"/metadata", pairs...), "/flow/"+id+"?flash=metadata_saved")
+	seeOther(t, jane.post(t, "/flow/"+id+"/metadata", pairs...), "/flow/"+id+"/file-check?flash=metadata_saved")
 
 	want := f
 	want.DigitalObjectID = "10.1234/abcd"
@@ -217,10 +229,11 @@ func TestMetadataEditSaves(t *testing.T) {
 		t.Errorf("saved %+v, want %+v", got, want)
 	}
 
-	r := jane.get(t, "/flow/"+id+"?flash=metadata_saved")
+	has(t, jane.get(t, "/flow/"+id+"/file-check?flash=metadata_saved"), "The metadata were saved")
+	r := jane.get(t, "/flow/"+id+"/metadata")
 	wantCode(t, r, http.StatusOK)
-	has(t, r, "The metadata were saved.", `value="Forest inventory 2025"`, `value="forests, old growth, trees"`,
-		`<option value="educators" selected>`, `id="save-metadata"`)
+	has(t, r, `value="Forest inventory 2025"`, `value="forests, old growth, trees"`,
+		`id="audience-educators" name="audience" value="educators" checked`, `id="save-metadata"`)
 }
 
 func TestMetadataNewFileURLChecksTheFileAgain(t *testing.T) {
@@ -240,12 +253,12 @@ func TestMetadataNewFileURLChecksTheFileAgain(t *testing.T) {
 
 	f := edFields()
 	f.TitleEN = "Same file, new title"
-	seeOther(t, jane.post(t, "/flow/"+id+"/metadata", metadataPairs(f)...), "/flow/"+id+"?flash=metadata_saved")
+	seeOther(t, jane.post(t, "/flow/"+id+"/metadata", metadataPairs(f)...), "/flow/"+id+"/file-check?flash=metadata_saved")
 	if s := checkState(); s != opendata.CheckPassed {
 		t.Errorf("the same file_url left the check %s, want it passed still", s)
 	}
 	f.FileURL = "https://example.gc.ca/forest-v2.csv"
-	seeOther(t, jane.post(t, "/flow/"+id+"/metadata", metadataPairs(f)...), "/flow/"+id+"?flash=metadata_saved")
+	seeOther(t, jane.post(t, "/flow/"+id+"/metadata", metadataPairs(f)...), "/flow/"+id+"/file-check?flash=metadata_saved")
 	if s := checkState(); s != opendata.CheckPending {
 		t.Errorf("a new file_url left the check %s, want it pending", s)
 	}
@@ -307,7 +320,7 @@ func TestMetadataAdminMayEdit(t *testing.T) {
 	f := edFields()
 	f.TitleFR = "Inventaire des forêts"
 	boss := signInAs(t, srv, "boss@example.gc.ca", opendata.RoleAdmin)
-	seeOther(t, boss.post(t, "/flow/"+id+"/metadata", metadataPairs(f)...), "/flow/"+id+"?flash=metadata_saved")
+	seeOther(t, boss.post(t, "/flow/"+id+"/metadata", metadataPairs(f)...), "/flow/"+id+"/file-check?flash=metadata_saved")
 	if got := storedFields(t, srv.db, id).TitleFR; got != f.TitleFR {
 		t.Errorf("title_translated_fr %q, want %q", got, f.TitleFR)
 	}
@@ -317,10 +330,12 @@ func TestMetadataReadOnlyForApprovers(t *testing.T) {
 	srv := newEditorServer(t)
 	const id = "6f1c2a4e-1b0e-4f7a-9c55-0d6c1e2b3a48"
 	addDraft(t, srv, id, edFields(), opendata.StatePendingApproval)
-	r := signInAs(t, srv, edApprover, opendata.RoleApprover).get(t, "/flow/"+id)
+	r := signInAs(t, srv, edApprover, opendata.RoleApprover).get(t, "/flow/"+id+"/metadata")
 	wantCode(t, r, http.StatusOK)
 	has(t, r, "<dt>Subject</dt><dd>Nature and Environment</dd>", "<dt>Keywords (English)</dt><dd lang=\"en\">forests, trees</dd>")
-	lacks(t, r, `id="save-metadata"`, `name="title_translated_en"`, `id="save-approval-form"`)
+	lacks(t, r, `id="save-metadata"`, `name="title_translated_en"`)
+	r = signInAs(t, srv, edApprover, opendata.RoleApprover).get(t, "/flow/"+id+"/approval-form")
+	lacks(t, r, `id="save-approval-form"`)
 	has(t, r, `id="download-pdf"`)
 }
 
@@ -334,7 +349,7 @@ func TestMetadataEscapesStoredXSS(t *testing.T) {
 	addDraft(t, srv, id, f, opendata.StateInPreparation)
 
 	for _, who := range []*visitor{signIn(t, srv, edContact), signInAs(t, srv, edApprover, opendata.RoleApprover)} {
-		r := who.get(t, "/flow/"+id)
+		r := who.get(t, "/flow/"+id+"/metadata")
 		wantCode(t, r, http.StatusOK)
 		lacks(t, r, "<script>alert(1)</script>", `"><script`)
 		if who.email == edContact {
@@ -351,13 +366,14 @@ func TestMetadataShowsStoredProblems(t *testing.T) {
 	f := edFields()
 	f.Subject = []string{"nature_and_environment", "retired_subject"}
 	addDraft(t, srv, id, f, opendata.StateInPreparation)
-	r := signIn(t, srv, edContact).get(t, "/flow/"+id)
+	r := signIn(t, srv, edContact).get(t, "/flow/"+id+"/metadata")
 	wantCode(t, r, http.StatusOK)
 	next := regexp.MustCompile(`<p class="dh-error" id="error-subject">[^<]*</p>`).FindString(r.body)
 	if !strings.Contains(next, "&#34;retired_subject&#34; is not an allowed value of Subject.") {
 		t.Errorf("next to subject: %q", next)
 	}
-	has(t, r, `<option value="retired_subject" selected>retired_subject</option>`)
+	has(t, r, `id="subject-retired_subject" name="subject" value="retired_subject" checked aria-invalid="true">
+<label for="subject-retired_subject">retired_subject</label>`)
 }
 
 // The allowed email domains of the API hold on the page too.

@@ -18,10 +18,11 @@ import (
 func (s *Server) registerFlow(mux Router) {
 	mux.HandleFunc("GET /flow/{id}", s.page(s.flow))
 	mux.HandleFunc("POST /flow/{id}/check", s.form(s.recheck))
-	mux.HandleFunc("GET /flow/{id}/signed-approval", s.signedIn(s.openSigned))
+	mux.HandleFunc("GET /flow/{id}/signed-approval.pdf", s.signedIn(s.openSigned))
 	mux.HandleFunc("POST /flow/{id}/signed-approval", s.page(s.uploadSigned))
 	mux.HandleFunc("POST /flow/{id}/signed-approval/open", s.form(s.recordOpened))
 	mux.HandleFunc("POST /flow/{id}/actions/{action}", s.form(s.act))
+	mux.HandleFunc("GET /flow/{id}/actions/{action}", s.signedIn(s.actionPage))
 }
 
 // flowPage is the submission page: for an anonymous visitor only a sign-in
@@ -40,11 +41,21 @@ type flowPage struct {
 	Publication *publicationView // nil before the first publishing attempt or dry run
 	Actions     []actionView
 	Timeline    []timelineRow
+	Task        string        // the task page shown; "" on the overview
+	TaskTitle   string        // that task's name
+	Tasks       []taskItem    // the task list
+	Notice      *reasonNotice // the approver's reason, while it stands
+	Overview    string        // the overview's address
+	NextTask    *taskItem     // the task after this one, for "Continue"
+	Editable    bool          // the viewer may change the submission now
+	Confirm     *actionView   // on an action's own page: its form
 }
 
 // flowEdit carries the editors' forms as the person typed them, to show
 // again with their errors; a nil field is built from the stored data.
 type flowEdit struct {
+	Task     string          // the task page to show; "" for the overview
+	Action   opendata.Action // the action page to show instead: its form alone
 	Metadata *metadataForm
 	Approval *approvalFormView
 }
@@ -74,7 +85,7 @@ func (s *Server) flow(w http.ResponseWriter, r *http.Request, v *viewer) {
 		s.fail(w, r, v, http.StatusForbidden, "error.forbidden")
 		return
 	}
-	s.showFlow(w, r, v, sub, http.StatusOK, flowEdit{})
+	s.renderFlow(w, r, v, sub, http.StatusOK, flowEdit{}, flowProblems{})
 }
 
 func flowPath(id string) string { return "/flow/" + url.PathEscape(id) }
@@ -99,13 +110,8 @@ func (s *Server) loadSubmission(w http.ResponseWriter, r *http.Request, v *viewe
 	return sub, true
 }
 
-// showFlow renders the submission page with status; the editors call it to
-// show their forms again with errors.
-func (s *Server) showFlow(w http.ResponseWriter, r *http.Request, v *viewer, sub *opendata.Submission, status int, edit flowEdit) {
-	s.renderFlow(w, r, v, sub, status, edit, flowProblems{})
-}
-
-// renderFlow renders the page with the refusals of this file's forms.
+// renderFlow renders the overview, or the task page edit.Task, with the
+// editors' forms as typed and the refusals of this file's forms.
 func (s *Server) renderFlow(w http.ResponseWriter, r *http.Request, v *viewer, sub *opendata.Submission, status int,
 	edit flowEdit, probs flowProblems) {
 	f, err := s.facts(r.Context(), sub, v)
@@ -117,8 +123,19 @@ func (s *Server) renderFlow(w http.ResponseWriter, r *http.Request, v *viewer, s
 	p.Modified = sub.UpdatedAt.UTC().Format(time.DateOnly)
 	p.Title = titleIn(p.Lang, sub.Fields)
 	p.Next = t(p.Lang, "flow.next."+string(sub.State))
-	p.Checklist = checkItems(p.Lang, f)
+	p.Checklist = checkItems(p.Lang, sub.ID, f)
 	editable := sub.CanEdit(v.Actor)
+	p.Task, p.Editable, p.Overview = edit.Task, editable, flowPath(sub.ID)
+	p.Tasks = taskItems(p.Lang, sub, f)
+	for i, it := range p.Tasks {
+		if it.Slug == p.Task {
+			p.TaskTitle = it.Title
+			if i+1 < len(p.Tasks) {
+				p.NextTask = &p.Tasks[i+1]
+			}
+		}
+	}
+	p.Notice = s.reasonNotice(p.Lang, sub)
 	if p.Metadata = edit.Metadata; p.Metadata == nil {
 		p.Metadata = s.metadataFormFor(p.Lang, sub.Fields)
 	}
@@ -133,9 +150,27 @@ func (s *Server) renderFlow(w http.ResponseWriter, r *http.Request, v *viewer, s
 	if sub.State == opendata.StateApproved && f.publication != nil && f.publication.DryRun {
 		p.Next = t(p.Lang, "flow.next.approved_dry_run")
 	}
-	p.Actions = actionViews(p.Lang, sub, v, f.list, probs)
+	all := actionViews(p.Lang, sub, v, f.list, probs)
+	for i, a := range all {
+		switch {
+		case a.Action == edit.Action:
+			p.Confirm = &all[i]
+		case (a.Action == opendata.ActionSubmitForApproval) == (edit.Task == taskSubmit):
+			p.Actions = append(p.Actions, a)
+		}
+	}
 	p.Timeline = timeline(p.Lang, sub.History)
-	s.render(w, r, status, "flow.html", &p)
+	page := "flow.html"
+	switch {
+	case edit.Action != "" && p.Confirm != nil:
+		page = "action.html"
+	case edit.Action != "":
+		s.stale(w, r, v, sub, edit.Action)
+		return
+	case p.Task != "":
+		page = "task.html"
+	}
+	s.render(w, r, status, page, &p)
 }
 
 // titleIn is the dataset's title in lang, or in the other language when
@@ -218,17 +253,10 @@ type checkItem struct {
 	Href   string // the section that deals with it
 }
 
-var checkSections = map[opendata.ChecklistItem]string{
-	opendata.CheckMetadataValid:          "#metadata",
-	opendata.CheckFileCheckPassed:        "#file-check",
-	opendata.CheckApprovalFormComplete:   "#approval-form",
-	opendata.CheckSignedApprovalAttached: "#signed-approval",
-}
-
-func checkItems(lang i18n.Lang, f *flowFacts) []checkItem {
+func checkItems(lang i18n.Lang, id string, f *flowFacts) []checkItem {
 	out := make([]checkItem, 0, len(opendata.SubmitChecklist))
 	for _, it := range opendata.SubmitChecklist {
-		c := checkItem{Done: f.list.Holds(it), Text: t(lang, "checklist."+string(it)), Href: checkSections[it]}
+		c := checkItem{Done: f.list.Holds(it), Text: t(lang, "checklist."+string(it)), Href: taskPath(id, taskChecks[it])}
 		switch {
 		case it == opendata.CheckMetadataValid && f.metaErrs > 0:
 			c.Detail = t(lang, "flow.checklist.problems", "count", strconv.Itoa(f.metaErrs))
@@ -313,7 +341,7 @@ func (s *Server) recheck(w http.ResponseWriter, r *http.Request, v *viewer) {
 	if !enqueued {
 		flash = "check_pending"
 	}
-	http.Redirect(w, r, flowPath(sub.ID)+"?flash="+flash, http.StatusSeeOther)
+	s.seeOther(w, r, v, taskPath(sub.ID, taskFileCheck), flash)
 }
 
 // timelineRow is one transition, in words.

@@ -72,7 +72,11 @@ func section(t *testing.T, body, id string) string {
 	return body[start : start+end]
 }
 
-var flowSections = []string{"summary", "checklist", "metadata", "file-check", "approval-form", "signed-approval", "actions", "timeline"}
+// flowSections are the overview's sections; taskSections each task page's.
+var flowSections = []string{"summary", "tasks", "actions", "timeline"}
+
+var taskSections = map[string]string{"metadata": "metadata", "file-check": "file-check",
+	"approval-form": "approval-form", "signed-approval": "signed-approval", "submit": "checklist"}
 
 // Only the contact, approvers of the project and admins see the page.
 func TestFlowWhoMaySee(t *testing.T) {
@@ -108,6 +112,12 @@ func TestFlowWhoMaySee(t *testing.T) {
 			}
 			has(t, r, "<title>Dataset submission — Forest inventory — ", "Forest inventory", "forest.csv",
 				"<code>file-42</code>", testProject, contact, `<span class="state" id="state">In preparation</span>`)
+			for task, id := range taskSections {
+				r := tt.who.get(t, "/flow/"+subID+"/"+task)
+				wantCode(t, r, http.StatusOK)
+				section(t, r.body, id)
+				has(t, r, `<a id="back-to-overview" href="/flow/`+subID+`">`)
+			}
 		})
 	}
 }
@@ -139,7 +149,7 @@ func TestFlowSignInComesBack(t *testing.T) {
 	seeOther(t, r, "/flow/"+subID)
 	r = b.get(t, "/flow/"+subID)
 	wantCode(t, r, http.StatusOK)
-	section(t, r.body, "checklist")
+	section(t, r.body, "tasks")
 }
 
 // outboxLink returns the token of the one sign-in link in the outbox.
@@ -179,7 +189,7 @@ func TestFlowChecklistGatesSubmit(t *testing.T) {
 	all := []string{"Metadata complete and valid", "File check passed", "Approval form complete", "Signed approval attached"}
 	for _, st := range steps {
 		st.do()
-		r := rig.contact.get(t, page)
+		r := rig.contact.get(t, page+"/submit")
 		wantCode(t, r, http.StatusOK)
 		list := section(t, r.body, "checklist")
 		for _, item := range all {
@@ -189,7 +199,7 @@ func TestFlowChecklistGatesSubmit(t *testing.T) {
 					state = "Done:"
 				}
 			}
-			if !regexp.MustCompile(regexp.QuoteMeta(state) + `</span>\s*<a href="#[a-z-]+">` + regexp.QuoteMeta(item)).MatchString(list) {
+			if !regexp.MustCompile(regexp.QuoteMeta(state) + `</span>\s*<a href="/flow/[^"]+">` + regexp.QuoteMeta(item)).MatchString(list) {
 				t.Errorf("%s: %q is not marked %q", st.name, item, state)
 			}
 		}
@@ -197,8 +207,8 @@ func TestFlowChecklistGatesSubmit(t *testing.T) {
 			t.Errorf("%s: submit is enabled", st.name)
 		}
 		has(t, r, `id="missing-submit_for_approval"`, "Not available yet. Still to do:", "<li>Signed approval attached</li>")
-		if disabled(t, r.body, "action-withdraw") {
-			t.Errorf("%s: withdraw is disabled", st.name)
+		if o := rig.contact.get(t, page); !strings.Contains(o.body, `id="action-withdraw"`) {
+			t.Errorf("%s: the overview offers no withdraw", st.name)
 		}
 
 		r = rig.contact.post(t, page+"/actions/submit_for_approval")
@@ -210,7 +220,7 @@ func TestFlowChecklistGatesSubmit(t *testing.T) {
 	}
 
 	rig.attachSigned(t, subID)
-	r := rig.contact.get(t, page)
+	r := rig.contact.get(t, page+"/submit")
 	if disabled(t, r.body, "action-submit_for_approval") {
 		t.Fatal("submit is disabled with the checklist complete")
 	}
@@ -224,8 +234,11 @@ func TestFlowChecklistGatesSubmit(t *testing.T) {
 	if n := rig.notices(t, subID); len(n) != 2 || n[1].Event != opendata.NoticeApprovalRequested {
 		t.Errorf("notices %+v, want received then approval_requested", n)
 	}
+	has(t, r, `id="task-submit-status">Submitted</strong>`)
 	// Sent for approval, nothing is editable any more.
-	lacks(t, r, `id="recheck"`, `id="upload-signed"`, `id="save-metadata"`, `id="save-approval-form"`)
+	for _, task := range []string{"metadata", "file-check", "approval-form", "signed-approval"} {
+		lacks(t, rig.contact.get(t, page+"/"+task), `id="recheck"`, `id="upload-signed"`, `id="save-metadata"`, `id="save-approval-form"`)
+	}
 }
 
 // Metadata that break the rules keep the first item undone, with the count of problems.
@@ -234,11 +247,11 @@ func TestFlowChecklistInvalidMetadata(t *testing.T) {
 	f := fields()
 	f.TitleFR, f.Frequency = "", "sometimes"
 	srv.submission(t, subID, f)
-	r := signIn(t, srv, contact).get(t, "/flow/"+subID)
+	r := signIn(t, srv, contact).get(t, "/flow/"+subID+"/submit")
 	wantCode(t, r, http.StatusOK)
 	list := section(t, r.body, "checklist")
 	if !strings.Contains(list, `Not done:</span>
-<a href="#metadata">Metadata complete and valid</a> <span class="dh-checklist__detail">(2 problem(s) to fix)</span>`) {
+<a href="/flow/`+subID+`/metadata">Metadata complete and valid</a> <span class="dh-checklist__detail">(2 problem(s) to fix)</span>`) {
 		t.Errorf("checklist:\n%s", list)
 	}
 }
@@ -249,7 +262,7 @@ func TestFlowFileCheck(t *testing.T) {
 	ctx := context.Background()
 	page := "/flow/" + subID
 
-	r := rig.contact.get(t, page)
+	r := rig.contact.get(t, page+"/file-check")
 	check := section(t, r.body, "file-check")
 	for _, want := range []string{"Waiting or in progress", "Requested", `id="recheck"`, `action="/flow/` + subID + `/check"`} {
 		if !strings.Contains(check, want) {
@@ -257,7 +270,7 @@ func TestFlowFileCheck(t *testing.T) {
 		}
 	}
 	// Already pending: nothing new is enqueued.
-	seeOther(t, rig.contact.post(t, page+"/check"), page+"?flash=check_pending")
+	seeOther(t, rig.contact.post(t, page+"/check"), page+"/file-check?flash=check_pending")
 
 	c, err := rig.db.FileCheck(ctx, subID)
 	if err != nil {
@@ -273,7 +286,7 @@ func TestFlowFileCheck(t *testing.T) {
 		{"en", "Failed", "The file could not be downloaded.", "Reason"},
 		{"fr", "Échouée", "Le fichier n’a pas pu être téléchargé.", "Motif (en anglais)"},
 	} {
-		r = rig.contact.get(t, page+"?lang="+tt.lang)
+		r = rig.contact.get(t, page+"/file-check?lang="+tt.lang)
 		check = section(t, r.body, "file-check")
 		for _, want := range []string{tt.state, tt.explain, tt.reason, "2025-02-03 16:00 UTC",
 			`<dd lang="en" id="file-check-reason">the server answered 404 Not Found: check that the file URL is right</dd>`} {
@@ -281,22 +294,22 @@ func TestFlowFileCheck(t *testing.T) {
 				t.Errorf("%s: failed check lacks %q", tt.lang, want)
 			}
 		}
-		if !strings.Contains(section(t, r.body, "checklist"), "("+tt.state+")") {
+		if !strings.Contains(section(t, rig.contact.get(t, page).body, "tasks"), tt.state) {
 			t.Errorf("%s: the checklist does not say the check %s", tt.lang, tt.state)
 		}
 	}
 	before := len(jobIDs(t, rig.testServer, subID))
-	seeOther(t, rig.contact.post(t, page+"/check"), page+"?flash=check_requested")
+	seeOther(t, rig.contact.post(t, page+"/check"), page+"/file-check?flash=check_requested")
 	if c, _ := rig.db.FileCheck(ctx, subID); c.State != opendata.CheckPending {
 		t.Errorf("state %s after a re-check, want pending", c.State)
 	}
 	if after := len(jobIDs(t, rig.testServer, subID)); after != before+1 {
 		t.Errorf("%d jobs after a re-check, want %d", after, before+1)
 	}
-	has(t, rig.contact.get(t, page+"?lang=en&flash=check_requested"), "The file will be checked again in a moment.")
+	has(t, rig.contact.get(t, page+"/file-check?lang=en&flash=check_requested"), "The file will be checked again in a moment.")
 
 	rig.passFileCheck(t, subID)
-	r = rig.admin.get(t, page)
+	r = rig.admin.get(t, page+"/file-check")
 	check = section(t, r.body, "file-check")
 	for _, want := range []string{"Passed", "2 KB", "<code>text/csv</code>", "<code>CSV</code>", `id="recheck"`} {
 		if !strings.Contains(check, want) {
@@ -304,7 +317,7 @@ func TestFlowFileCheck(t *testing.T) {
 		}
 	}
 	// An approver sees the result but may not run the check.
-	r = rig.approver.get(t, page)
+	r = rig.approver.get(t, page+"/file-check")
 	if strings.Contains(section(t, r.body, "file-check"), `id="recheck"`) {
 		t.Error("an approver is offered the re-check")
 	}
@@ -373,6 +386,13 @@ func TestFlowInFrench(t *testing.T) {
 	rig := newFlowRig(t)
 	r := rig.contact.get(t, "/flow/"+subID+"?lang=fr")
 	wantCode(t, r, http.StatusOK)
+	for _, task := range []string{"metadata", "file-check", "approval-form", "signed-approval", "submit", "actions/withdraw"} {
+		p := rig.contact.get(t, "/flow/"+subID+"/"+task)
+		wantCode(t, p, http.StatusOK)
+		has(t, p, french.htmlLang, "Retour à la vue d’ensemble de la soumission")
+		r.body += p.body
+	}
+	has(t, r, "Tâches à accomplir", "Non commencé", "Terminé", "Pas encore possible", "Enregistrer et continuer")
 	has(t, r, french.htmlLang, french.toggle, "<h1>"+french.title+"</h1>")
 	has(t, r, "<title>Soumission de jeu de données — Inventaire forestier — ", "À propos de cette soumission",
 		"Inventaire forestier", "État actuel", `<span class="state" id="state">En préparation</span>`,

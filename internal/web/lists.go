@@ -64,7 +64,11 @@ func (s *Server) mySubmissions(w http.ResponseWriter, r *http.Request, v *viewer
 // Only approvers have a queue; admins approve only when granted the role too.
 func (s *Server) queue(w http.ResponseWriter, r *http.Request, v *viewer) {
 	if !v.Actor.Approver && len(v.Actor.ApproverOf) == 0 {
-		s.fail(w, r, v, http.StatusForbidden, "error.forbidden")
+		key := "error.forbidden_queue"
+		if v.Actor.IsAdmin() {
+			key = "error.forbidden_queue_admin"
+		}
+		s.fail(w, r, v, http.StatusForbidden, key)
 		return
 	}
 	subs, err := s.db.PendingApproval(r.Context(), v.Actor.ApproverOf, v.Actor.Approver, listLimit)

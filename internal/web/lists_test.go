@@ -136,3 +136,24 @@ func TestListsEscapeTitles(t *testing.T) {
 	has(t, jane.get(t, "/submissions?lang=en"), "&lt;script&gt;alert(1)&lt;/script&gt;")
 	has(t, jane.get(t, "/queue?lang=fr"), "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;")
 }
+
+// Each refusal says why in the words of its page: the queue is for approvers,
+// and an admin is told that being admin is not being approver.
+func TestListAndAdminRefusalsSayWhy(t *testing.T) {
+	rig := newUIRig(t)
+	boss := rig.as(t, "boss@example.gc.ca", adminRole)
+	nobody := rig.as(t, "nobody@example.gc.ca")
+	for _, tt := range []struct {
+		who        *person
+		path, want string
+	}{
+		{boss, "/queue", "You are an administrator, not an approver"},
+		{nobody, "/queue", "You are not an approver of any project"},
+		{nobody, "/admin", "The administration pages are for administrators only."},
+	} {
+		r := tt.who.get(t, tt.path)
+		wantCode(t, r, http.StatusForbidden)
+		has(t, r, `id="error-forbidden"`, tt.want)
+		lacks(t, r, "submission’s contact")
+	}
+}

@@ -19,19 +19,23 @@ type messagePage struct {
 	Message string
 	ID      string // the id of the message, for tests and the browser tests
 	SignIn  string // a sign-in link to offer, with its next
+	Back    string // a way back, when there is one
 }
 
 // messageIDs names each message's element, as the UI contract lists them.
 var messageIDs = map[string]string{
-	"error.csrf":            "error-csrf",
-	"error.forbidden":       "error-forbidden",
-	"error.not_found":       "error-not-found",
-	"error.signed_out":      "error-signed-out",
-	"error.rate":            "error-rate",
-	"error.conflict":        "error-conflict",
-	"error.form_too_large":  "error-too-large",
-	"error.form_type":       "error-form-type",
-	"error.form_unreadable": "error-form-unreadable",
+	"error.csrf":                  "error-csrf",
+	"error.forbidden":             "error-forbidden",
+	"error.forbidden_queue":       "error-forbidden",
+	"error.forbidden_queue_admin": "error-forbidden",
+	"error.forbidden_admin":       "error-forbidden",
+	"error.not_found":             "error-not-found",
+	"error.signed_out":            "error-signed-out",
+	"error.rate":                  "error-rate",
+	"error.conflict":              "error-conflict",
+	"error.form_too_large":        "error-too-large",
+	"error.form_type":             "error-form-type",
+	"error.form_unreadable":       "error-form-unreadable",
 }
 
 // fail answers with a page that says why, in the reader's language: key.title

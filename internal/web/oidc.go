@@ -147,7 +147,7 @@ func (s *Server) oidcCallback(w http.ResponseWriter, r *http.Request, v *viewer)
 	}
 	next := a.next
 	if next == "" {
-		next = "/submissions"
+		next = s.landingFor(r.Context(), email)
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }

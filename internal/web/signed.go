@@ -49,7 +49,7 @@ func (s *Server) newSignedView(lang i18n.Lang, sub *opendata.Submission, v *view
 		Limit: byteSize(lang, s.cfg.UploadMaxBytes), Error: problem}
 	if a := f.signed; a != nil {
 		sv.Present, sv.FileName, sv.Size, sv.Pages = true, a.FileName, byteSize(lang, a.Size), a.Pages
-		sv.UploadedAt, sv.UploadedBy, sv.Open = a.UploadedAt, actorName(lang, a.UploadedBy), sv.Action
+		sv.UploadedAt, sv.UploadedBy, sv.Open = a.UploadedAt, actorName(lang, a.UploadedBy), signedPDFPath(sub.ID)
 		if v.Actor.Approves(sub.Project) {
 			sv.Record, sv.SHA256 = sv.Action+"/open", a.SHA256
 		}
@@ -59,6 +59,9 @@ func (s *Server) newSignedView(lang i18n.Lang, sub *opendata.Submission, v *view
 	}
 	return sv
 }
+
+// signedPDFPath is where the signed approval's PDF is served; the task's page is its address without .pdf.
+func signedPDFPath(id string) string { return taskPath(id, taskSignedApproval) + ".pdf" }
 
 // openSigned serves the signed approval PDF to those who may read it; with
 // ?sha256=, only that version. The PDF is the contact's file, so it is served
@@ -105,7 +108,7 @@ func (s *Server) recordOpened(w http.ResponseWriter, r *http.Request, v *viewer)
 		s.refuse(w, r, v, err)
 		return
 	}
-	http.Redirect(w, r, flowPath(sub.ID)+"/signed-approval?sha256="+url.QueryEscape(sum), http.StatusSeeOther)
+	http.Redirect(w, r, signedPDFPath(sub.ID)+"?sha256="+url.QueryEscape(sum), http.StatusSeeOther)
 }
 
 // uploadSigned attaches the signed approval: the contact's or an admin's,
@@ -130,7 +133,7 @@ func (s *Server) uploadSigned(w http.ResponseWriter, r *http.Request, v *viewer)
 	if up.problem != "" {
 		l := lang(r)
 		msg := t(l, up.problem, "size", byteSize(l, s.cfg.UploadMaxBytes))
-		s.renderFlow(w, r, v, sub, http.StatusUnprocessableEntity, flowEdit{}, flowProblems{Upload: msg})
+		s.renderFlow(w, r, v, sub, http.StatusUnprocessableEntity, flowEdit{Task: taskSignedApproval}, flowProblems{Upload: msg})
 		return
 	}
 	meta := store.SignedApproval{SHA256: up.info.SHA256, Size: up.info.Size, Pages: up.info.Pages,
@@ -139,7 +142,7 @@ func (s *Server) uploadSigned(w http.ResponseWriter, r *http.Request, v *viewer)
 		s.refuse(w, r, v, err)
 		return
 	}
-	http.Redirect(w, r, flowPath(sub.ID)+"?flash=signed_uploaded", http.StatusSeeOther)
+	s.seeOther(w, r, v, taskPath(sub.ID, nextTask(taskSignedApproval)), "signed_uploaded")
 }
 
 // upload is what an upload form sent.

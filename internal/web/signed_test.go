@@ -50,7 +50,7 @@ func TestSignedUpload(t *testing.T) {
 	page := "/flow/" + subID
 	data := signedPDF(t)
 	name := `C:\Users\jane\..\Signed ` + "\u202e" + `fdp.exe` + strings.Repeat("x", 300) + ".pdf"
-	seeOther(t, rig.contact.upload(t, page+"/signed-approval", name, data), page+"?flash=signed_uploaded")
+	seeOther(t, rig.contact.upload(t, page+"/signed-approval", name, data), page+"/submit?flash=signed_uploaded")
 
 	a, err := rig.db.SignedApproval(context.Background(), subID)
 	if err != nil {
@@ -63,14 +63,13 @@ func TestSignedUpload(t *testing.T) {
 		utf8.RuneCountInString(a.FileName) != 200 {
 		t.Errorf("file name %q (%d characters) is not cleaned", a.FileName, utf8.RuneCountInString(a.FileName))
 	}
-	r := rig.contact.get(t, page+"?lang=en&flash=signed_uploaded")
+	r := rig.contact.get(t, page+"/signed-approval?lang=en&flash=signed_uploaded")
 	has(t, r, "The signed approval is attached.", `id="open-signed"`, `<dd id="signed-name">Signed fdp.exe`,
-		"Done:</span>\n<a href=\"#signed-approval\">Signed approval attached</a>",
 		"Attaching another file replaces the one above.")
 	lacks(t, r, `id="signed-must-open"`) // the contact does not approve
 
 	// An admin may replace it; the record says in which capacity.
-	seeOther(t, rig.admin.upload(t, page+"/signed-approval", "new.pdf", renderOther(t)), page+"?flash=signed_uploaded")
+	seeOther(t, rig.admin.upload(t, page+"/signed-approval", "new.pdf", renderOther(t)), page+"/submit?flash=signed_uploaded")
 	if a, _ := rig.db.SignedApproval(context.Background(), subID); a.UploadedBy != "admin:"+admin || a.FileName != "new.pdf" {
 		t.Errorf("after the admin's upload: %+v", a)
 	}
@@ -123,7 +122,7 @@ func TestSignedUploadRefusals(t *testing.T) {
 	}
 	// A good file within the limit is still accepted.
 	jane.get(t, page+"?lang=en")
-	seeOther(t, jane.upload(t, page+"/signed-approval", "signed.pdf", good), page+"?flash=signed_uploaded")
+	seeOther(t, jane.upload(t, page+"/signed-approval", "signed.pdf", good), page+"/submit?flash=signed_uploaded")
 }
 
 // Only the contact and admins attach, and only while the submission is with the contact.
@@ -136,7 +135,7 @@ func TestSignedUploadPermissions(t *testing.T) {
 	r := rig.anonymous().upload(t, page+"/signed-approval", "a.pdf", data)
 	wantCode(t, r, http.StatusUnauthorized)
 	has(t, r, `id="error-signed-out"`)
-	if r := rig.approver.get(t, page); strings.Contains(section(t, r.body, "signed-approval"), "<form") {
+	if r := rig.approver.get(t, page+"/signed-approval"); strings.Contains(section(t, r.body, "signed-approval"), "<form") {
 		t.Error("an approver is offered the upload form")
 	}
 	rig.makeReady(t, subID)
@@ -153,7 +152,7 @@ func TestSignedUploadPermissions(t *testing.T) {
 func TestSignedDownload(t *testing.T) {
 	rig := newFlowRig(t)
 	ctx := context.Background()
-	path := "/flow/" + subID + "/signed-approval"
+	path := "/flow/" + subID + "/signed-approval.pdf"
 	wantCode(t, rig.contact.get(t, path), http.StatusNotFound) // nothing attached yet
 	rig.attachSigned(t, subID)
 	a, err := rig.db.SignedApproval(ctx, subID)
@@ -189,7 +188,7 @@ func TestSignedDownload(t *testing.T) {
 	wantCode(t, rig.stranger.get(t, path), http.StatusForbidden)
 	wantCode(t, signIn(t, rig.testServer, otherAppr).get(t, path), http.StatusForbidden)
 	r := rig.anonymous().get(t, path)
-	seeOther(t, r, "/signin?next=%2Fflow%2F"+subID+"%2Fsigned-approval")
+	seeOther(t, r, "/signin?next=%2Fflow%2F"+subID+"%2Fsigned-approval.pdf")
 	for _, who := range []string{stranger, otherAppr} {
 		if opened, _ := rig.db.Opened(ctx, subID, who, a.SHA256); opened {
 			t.Errorf("%s: opened recorded", who)
@@ -207,7 +206,7 @@ func (v *visitor) openSigned(t *testing.T, id string) {
 		t.Fatalf("%s: no form opens the signed approval", v.email)
 	}
 	r := v.post(t, page+"/signed-approval/open", "sha256", m[1])
-	seeOther(t, r, page+"/signed-approval?sha256="+m[1])
+	seeOther(t, r, page+"/signed-approval.pdf?sha256="+m[1])
 	r = v.get(t, r.header.Get("Location"))
 	if wantCode(t, r, http.StatusOK); r.header.Get("Content-Type") != "application/pdf" {
 		t.Fatalf("opened %s", r.header.Get("Content-Type"))
@@ -238,8 +237,8 @@ func TestSignedOpenedOnlyByTheApproversForm(t *testing.T) {
 	for _, who := range []*visitor{rig.contact, rig.admin} {
 		lacks(t, who.get(t, page), `/signed-approval/open"`)
 	}
-	wantCode(t, rig.approver.get(t, page+"/signed-approval"), http.StatusOK)
-	req, _ := http.NewRequest("GET", rig.URL+page+"/signed-approval", nil)
+	wantCode(t, rig.approver.get(t, page+"/signed-approval.pdf"), http.StatusOK)
+	req, _ := http.NewRequest("GET", rig.URL+page+"/signed-approval.pdf", nil)
 	req.Header.Set("Sec-Purpose", "prefetch")
 	wantCode(t, rig.approver.do(t, req), http.StatusOK)
 	for _, tt := range []struct {
@@ -271,5 +270,5 @@ func TestSignedOpenedOnlyByTheApproversForm(t *testing.T) {
 		t.Fatal("the approver's form recorded nothing")
 	}
 	// A link to a version that is no longer the one attached is refused.
-	wantCode(t, rig.approver.get(t, page+"/signed-approval?sha256="+strings.Repeat("0", 64)), http.StatusConflict)
+	wantCode(t, rig.approver.get(t, page+"/signed-approval.pdf?sha256="+strings.Repeat("0", 64)), http.StatusConflict)
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -28,15 +29,6 @@ func (s *Server) registerSignIn(mux Router) {
 		mux.HandleFunc("GET /signin/oidc", s.page(s.oidcStart))
 		mux.HandleFunc("GET /signin/oidc/callback", s.page(s.oidcCallback))
 	}
-}
-
-// home sends people to their submissions, or to sign in.
-func (s *Server) home(w http.ResponseWriter, r *http.Request, v *viewer) {
-	if v.SignedIn() {
-		http.Redirect(w, r, "/submissions", http.StatusSeeOther)
-		return
-	}
-	http.Redirect(w, r, "/signin", http.StatusSeeOther)
 }
 
 type signInPage struct {
@@ -138,13 +130,13 @@ func (s *Server) useLink(w http.ResponseWriter, r *http.Request, v *viewer) {
 	tok, err := s.db.UseLoginToken(r.Context(), h[:], s.cfg.Now())
 	switch {
 	case errors.Is(err, store.ErrTokenUsed):
-		s.invalidLink(w, r, v, "signin.invalid.used")
+		s.invalidLink(w, r, v, "signin.invalid.used", tok.Next)
 		return
 	case errors.Is(err, store.ErrTokenExpired):
-		s.invalidLink(w, r, v, "signin.invalid.expired")
+		s.invalidLink(w, r, v, "signin.invalid.expired", tok.Next)
 		return
 	case errors.Is(err, store.ErrTokenUnknown):
-		s.invalidLink(w, r, v, "signin.invalid.unknown")
+		s.invalidLink(w, r, v, "signin.invalid.unknown", "")
 		return
 	case err != nil:
 		s.internalError(w, r, err)
@@ -156,13 +148,17 @@ func (s *Server) useLink(w http.ResponseWriter, r *http.Request, v *viewer) {
 	}
 	next := localPath(tok.Next)
 	if next == "" {
-		next = "/submissions"
+		next = s.landingFor(r.Context(), tok.Email)
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
-func (s *Server) invalidLink(w http.ResponseWriter, r *http.Request, v *viewer, key string) {
+// invalidLink refuses a link; signing in again keeps the page the link was going to.
+func (s *Server) invalidLink(w http.ResponseWriter, r *http.Request, v *viewer, key, next string) {
 	p := messagePage{Page: s.newPage(w, r, v), Status: http.StatusBadRequest, ID: "signin-invalid", SignIn: "/signin"}
+	if next = localPath(next); next != "" {
+		p.SignIn += "?next=" + url.QueryEscape(next)
+	}
 	p.Title, p.Message = t(p.Lang, "signin.invalid.title"), t(p.Lang, key)
 	s.render(w, r, http.StatusBadRequest, "message.html", &p)
 }

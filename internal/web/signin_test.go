@@ -195,6 +195,31 @@ func TestSignInLinkExpires(t *testing.T) {
 	}
 }
 
+// Without a page to go back to, each person lands where their work is; a
+// used or expired link keeps the page it was going to for the next sign-in.
+func TestSignInLandsWhereTheWorkIs(t *testing.T) {
+	rig := newSignInRig(t)
+	if _, err := rig.db.AddGrant(t.Context(), opendata.Grant{Email: "ann@example.gc.ca", Role: opendata.RoleApprover,
+		Project: "CFS", GrantedAt: rig.clock(), GrantedBy: "cli"}); err != nil {
+		t.Fatal(err)
+	}
+	c := rig.browser(t)
+	token := rig.requestLink(t, c, "ann@example.gc.ca", "")
+	if status, loc, _ := rig.confirm(t, c, token); status != http.StatusSeeOther || loc != "/queue" {
+		t.Errorf("approver: %d to %q, want /queue", status, loc)
+	}
+	status, _, body := rig.confirm(t, rig.browser(t), token)
+	if status != http.StatusBadRequest || !strings.Contains(body, `href="/signin"`) {
+		t.Errorf("used link without a page: %d", status)
+	}
+	token = rig.requestLink(t, c, "ann@example.gc.ca", "/flow/abc")
+	rig.confirm(t, c, token)
+	status, _, body = rig.confirm(t, rig.browser(t), token)
+	if status != http.StatusBadRequest || !strings.Contains(body, `href="/signin?next=%2Fflow%2Fabc"`) {
+		t.Errorf("used link: %d, the sign-in link does not keep the page:\n%s", status, body)
+	}
+}
+
 func TestSignInGoesOnlyToLocalPaths(t *testing.T) {
 	rig := newSignInRig(t)
 	for _, next := range []string{"//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:alert(1)", ""} {

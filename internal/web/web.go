@@ -118,9 +118,12 @@ func New(cfg Config) (*Server, error) {
 		"t":      func(lang i18n.Lang, key string, pairs ...string) string { return i18n.T(lang, key, pairs...) },
 		"state":  func(lang i18n.Lang, s opendata.State) string { return i18n.T(lang, "state."+string(s)) },
 		"label":  func(lang i18n.Lang, field, value string) string { return vocab.Label(field, value, string(lang)) },
-		"date":   func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+		"date":   func(lang i18n.Lang, t time.Time) string { return when(lang, cfg.Location, t) },
 		"static": a.url,
 		"field":  newFormField,
+		"actionForm": func(p interface{ page() *Page }, a actionView, own bool) actionForm {
+			return actionForm{Lang: p.page().Lang, CSRF: p.page().CSRF, A: a, Own: own}
+		},
 	})
 	if err != nil {
 		return nil, err
@@ -164,13 +167,16 @@ type Router interface {
 
 // Register adds the pages and their static files to mux. Each area of the UI
 // registers its own routes, in the file that serves them.
-func (s *Server) Register(mux Router) {
+func (s *Server) Register(router Router) {
+	mux := &methodPages{Router: router, s: s, methods: map[string][]string{}}
 	s.registerSignIn(mux)
 	s.registerLists(mux)
 	s.registerAdmin(mux)
 	s.registerEditors(mux)
 	s.registerFlow(mux)
+	s.registerTasks(mux)
 	mux.HandleFunc("GET /static/{version}/{name...}", s.assets.serve)
+	router.HandleFunc("/", s.page(s.notFound))
 }
 
 // Page is what the layout needs from every page.
@@ -185,6 +191,7 @@ type Page struct {
 	Admin    bool      // the viewer may open the admin pages
 	Approver bool      // the viewer approves some project: the queue is in the menu
 	Flash    string    // a message about the action just taken, shown once
+	Failed   bool      // a form was refused: the title starts with "Error:"
 }
 
 func (p *Page) page() *Page { return p }
@@ -231,6 +238,7 @@ func (s *Server) keepLang(w http.ResponseWriter, r *http.Request) {
 // pointer to a struct that embeds Page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data interface{ page() *Page }) {
 	var buf bytes.Buffer
+	data.page().Failed = status == http.StatusUnprocessableEntity
 	t, ok := s.pages[name]
 	if !ok {
 		s.internalError(w, r, fmt.Errorf("no page %s", name))
@@ -240,17 +248,18 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		s.internalError(w, r, fmt.Errorf("render %s: %w", name, err))
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", contentSecurityPolicy(data.page().Nonce))
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Cache-Control", "no-store")
+	setPageHeaders(w, data.page().Nonce)
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
 }
 
-func (s *Server) internalError(w http.ResponseWriter, r *http.Request, err error) {
-	s.logger.ErrorContext(r.Context(), "web page", "path", r.URL.Path, "err", err)
-	http.Error(w, "Internal error / Erreur interne", http.StatusInternalServerError)
+func setPageHeaders(w http.ResponseWriter, nonce string) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", contentSecurityPolicy(nonce))
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
 }
+
+func randNonce() string { return rand.Text() }

@@ -157,7 +157,8 @@ func checkHeaders(t *testing.T, r response) {
 }
 
 // loader is the one script a page has: the components' module loader, from /static.
-var loader = regexp.MustCompile(`<script type="module" src="/static/[0-9a-f]{12}/gcds/gcds\.esm\.js"></script>`)
+var loader = regexp.MustCompile(`<script type="module" src="/static/[0-9a-f]{12}/gcds/gcds\.esm\.js"></script>\n` +
+	`<script type="module" src="/static/[0-9a-f]{12}/site\.js"></script>`)
 
 // withoutLoader returns the page without the loader, failing unless it is there once.
 func withoutLoader(t *testing.T, body string) string {
@@ -310,14 +311,32 @@ func TestFlowNotFound(t *testing.T) {
 			}
 		})
 	}
-	// Only the routes of the page are served.
-	for _, path := range []string{"/flow/", "/flow", "/flow/" + subID + "/extra"} {
-		if r := jane.get(t, path); r.status != http.StatusNotFound {
+	// Only the routes of the page are served; any other address is the 404 page, in the layout.
+	for _, path := range []string{"/flow/", "/flow", "/flow/" + subID + "/extra", "/nowhere?lang=fr"} {
+		r := jane.get(t, path)
+		if r.status != http.StatusNotFound {
 			t.Errorf("%s: status %d, want 404", path, r.status)
 		}
+		has(t, r, `id="error-not-found"`, `<a id="error-back" href="/">`)
 	}
-	if r := jane.post(t, "/flow/"+subID); r.status != http.StatusMethodNotAllowed {
-		t.Errorf("POST: status %d, want 405", r.status)
+	has(t, jane.get(t, "/nowhere?lang=fr"), `<html lang="fr">`, "Aller à mes soumissions")
+	// A form's address opened as a page, or sent with another method: the 405 page, with the way back.
+	for _, tt := range []struct{ method, path, allow string }{
+		{"POST", "/flow/" + subID, "GET, HEAD"},
+		{"GET", "/flow/" + subID + "/check", "POST"},
+		{"GET", "/admin/roles/revoke", "POST"},
+	} {
+		var r response
+		if tt.method == "POST" {
+			r = jane.post(t, tt.path)
+		} else {
+			r = jane.get(t, tt.path)
+		}
+		if r.status != http.StatusMethodNotAllowed || r.header.Get("Allow") != tt.allow {
+			t.Errorf("%s %s: status %d, Allow %q; want 405, %q", tt.method, tt.path, r.status, r.header.Get("Allow"), tt.allow)
+		}
+		checkLayout(t, r, "fr") // the language chosen above stays
+		has(t, r, `id="error-method"`, "Cette adresse sert à un formulaire", `<a id="error-back" href="`)
 	}
 	// An action the workflow does not know is no page either.
 	if r := jane.post(t, "/flow/"+subID+"/actions/publish_later"); r.status != http.StatusNotFound {
@@ -325,7 +344,7 @@ func TestFlowNotFound(t *testing.T) {
 	}
 }
 
-// A store that fails gives a plain 500, not a page or a 404.
+// A store that fails gives the 500 page, in the layout, that tells nothing of the cause.
 func TestFlowStoreError(t *testing.T) {
 	db := openStore(t)
 	addSubmission(t, db, subID, fields())
@@ -335,7 +354,8 @@ func TestFlowStoreError(t *testing.T) {
 	if r.status != http.StatusInternalServerError {
 		t.Fatalf("status %d, want 500", r.status)
 	}
-	if !strings.Contains(r.body, "Internal error / Erreur interne") || strings.Contains(r.body, "sql") {
+	if !strings.Contains(r.body, `<gcds-text id="error-internal">`) || !strings.Contains(r.body, `<html lang="en">`) ||
+		strings.Contains(r.body, "sql") {
 		t.Errorf("body %q", r.body)
 	}
 	if got := r.header.Get("X-Content-Type-Options"); got != "nosniff" {
