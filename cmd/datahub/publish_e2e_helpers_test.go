@@ -154,7 +154,8 @@ func (e *pubEnv) waitState(state string) map[string]any {
 func (e *pubEnv) approveThroughPages() {
 	t := e.t
 	t.Helper()
-	contact, p := signInWeb(t, e.public, e.data, alice, e.flow)
+	contact, _ := signInWeb(t, e.public, e.data, alice, e.flow)
+	p := contact.get(e.flow + "/submit")
 	if found, disabled := buttonState(p.body, "action-submit_for_approval"); !found || !disabled {
 		t.Fatalf("Submit for approval before the approval form: found %v, disabled %v", found, disabled)
 	}
@@ -163,16 +164,17 @@ func (e *pubEnv) approveThroughPages() {
 		"copyright_cleared", "on", "authority_to_release", "on", "no_personal_information", "on",
 		"not_classified_or_protected", "on", "free_of_charge", "on", "machine_readable", "on",
 		"non_proprietary_format", "on", "official_languages", "on")
-	if p.status != 200 || !strings.Contains(p.url, "flash=approval_form_saved") {
+	if p.status != 200 || !strings.Contains(p.url, "flash=") {
 		t.Fatalf("approval form: status %d on %s\n%s", p.status, p.url, section(p.body, "section", "approval-form"))
 	}
 	pdf, err := os.ReadFile(signedPDF)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p = contact.upload(e.flow+"/signed-approval", "signed.pdf", pdf); p.status != 200 || !strings.Contains(p.body, `id="open-signed"`) {
+	if p = contact.upload(e.flow+"/signed-approval", "signed.pdf", pdf); p.status != 200 {
 		t.Fatalf("signed approval upload: status %d\n%s", p.status, section(p.body, "section", "signed-approval"))
 	}
+	p = contact.get(e.flow + "/submit")
 	if found, disabled := buttonState(p.body, "action-submit_for_approval"); !found || disabled {
 		t.Fatalf("Submit for approval once ready: found %v, disabled %v\n%s", found, disabled, section(p.body, "section", "actions"))
 	}
@@ -187,7 +189,12 @@ func (e *pubEnv) approveThroughPages() {
 	if found, disabled := buttonState(p.body, "action-approve"); !found || !disabled {
 		t.Fatalf("Approve before the signed approval was opened: found %v, disabled %v", found, disabled)
 	}
-	if p = approver.get(e.flow + "/signed-approval"); p.status != 200 || p.ctype != "application/pdf" {
+	// The approver opens it deliberately: a form that records the opening, then serves the PDF.
+	sha := signedSHAPattern.FindStringSubmatch(p.body)
+	if sha == nil {
+		t.Fatalf("no form to open the signed approval:\n%s", section(p.body, "section", "signed-approval"))
+	}
+	if p = approver.post(e.flow+"/signed-approval/open", "sha256", sha[1]); p.status != 200 || p.ctype != "application/pdf" {
 		t.Fatalf("opening the signed approval: status %d, %s", p.status, p.ctype)
 	}
 	p = approver.get(e.flow)
@@ -210,12 +217,15 @@ func (e *pubEnv) admin() *webUser {
 func (e *pubEnv) act(u *webUser, action string, pairs ...string) webPage {
 	e.t.Helper()
 	u.get(e.flow) // the form's token
-	p := u.post(e.flow+"/actions/"+action, pairs...)
+	// confirmed: the final actions (unpublish) ask for a confirmation first; this is it.
+	p := u.post(e.flow+"/actions/"+action, append(pairs, "confirmed", "yes")...)
 	if p.status != 200 || !strings.Contains(p.url, "flash="+action) {
 		e.t.Fatalf("%s: status %d on %s\n%s", action, p.status, p.url, section(p.body, "section", "actions"))
 	}
 	return p
 }
+
+var signedSHAPattern = regexp.MustCompile(`name="sha256" value="([0-9a-f]{64})"`)
 
 var registryLinkPattern = regexp.MustCompile(`id="registry-link" href="([^"]+)"`)
 

@@ -158,15 +158,16 @@ func TestPublishEndToEnd(t *testing.T) {
 			t.Fatalf("/admin/targets: status %d, lists the target %v, shows the token %v", tp.status,
 				strings.Contains(tp.body, e.ckan.URL), strings.Contains(tp.body, e.ckan.Token))
 		}
-		if found, _ := buttonState(admin.get(e.flow).body, "action-unpublish"); !found {
+		// Unpublish is final: the overview links to its confirmation page.
+		if !strings.Contains(admin.get(e.flow).body, `id="action-unpublish"`) {
 			t.Fatal("the admin's page offers no Unpublish")
 		}
-		if found, _ := buttonState(p.body, "action-unpublish"); found {
+		if strings.Contains(p.body, `id="action-unpublish"`) {
 			t.Fatal("the contact is offered Unpublish")
 		}
 		// A reason is required: refused on the page, nothing sent.
 		admin.get(e.flow)
-		if r := admin.post(e.flow + "/actions/unpublish"); r.status != 422 || !strings.Contains(r.body, `id="error-reason-unpublish"`) {
+		if r := admin.post(e.flow+"/actions/unpublish", "confirmed", "yes"); r.status != 422 || !strings.Contains(r.body, `id="error-reason-unpublish"`) {
 			t.Fatalf("unpublish without a reason: status %d", r.status)
 		}
 		if n := e.ckan.CountCalls("package_delete"); n != 0 {

@@ -21,7 +21,7 @@ func TestRecheckReplacesADeadJob(t *testing.T) {
 	if _, err := rig.db.SQL().ExecContext(ctx, `DELETE FROM river_job WHERE id = $1`, c.JobID); err != nil {
 		t.Fatal(err)
 	}
-	seeOther(t, rig.contact.post(t, page+"/check"), page+"?flash=check_requested")
+	seeOther(t, rig.contact.post(t, page+"/check"), page+"/file-check?flash=check_requested")
 	if again, _ := rig.db.FileCheck(ctx, subID); again.JobID == c.JobID || again.State != opendata.CheckPending {
 		t.Fatalf("after the re-check: %+v, want a new job for the pending check", again)
 	}
