@@ -27,8 +27,6 @@ const (
 	dana  = "dana@example.gc.ca"  // an admin
 )
 
-// signedPDF stands for the approval the business owner signed.
-const signedPDF = "../../internal/pdf/testdata/sample.pdf"
 
 // flowEnv is a running server with one submission whose file check passed.
 type flowEnv struct {
@@ -387,7 +385,8 @@ func (e *flowEnv) signedAndSubmitted(b *tab) {
 	if st := b.visit(e.flow + "/signed-approval"); st != 200 {
 		t.Fatalf("signed approval task: status %d", st)
 	}
-	b.upload(`#signed-approval input[type="file"][name="file"]`, signedPDF)
+	signed, _ := signedFormFor(t, e.id)
+	b.upload(`#signed-approval input[type="file"][name="file"]`, signed)
 	if st := b.submit("upload-signed"); st != 200 {
 		t.Fatalf("signed approval upload: status %d", st)
 	}

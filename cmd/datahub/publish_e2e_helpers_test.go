@@ -167,10 +167,7 @@ func (e *pubEnv) approveThroughPages() {
 	if p.status != 200 || !strings.Contains(p.url, "flash=") {
 		t.Fatalf("approval form: status %d on %s\n%s", p.status, p.url, section(p.body, "section", "approval-form"))
 	}
-	pdf, err := os.ReadFile(signedPDF)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, pdf := signedFormFor(t, e.id)
 	if p = contact.upload(e.flow+"/signed-approval", "signed.pdf", pdf); p.status != 200 {
 		t.Fatalf("signed approval upload: status %d\n%s", p.status, section(p.body, "section", "signed-approval"))
 	}

@@ -201,6 +201,8 @@ func exerciseReads(t *testing.T, ctx context.Context, db *store.DB) {
 	must(err)
 	_, err = db.Secret(ctx, "api-key-checksum")
 	must(err)
+	_, err = db.GeneratedForm(ctx, "ab")
+	must(err)
 	_, err = db.Keys(ctx)
 	must(err)
 	_, err = db.Grants(ctx)

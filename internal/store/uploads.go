@@ -219,3 +219,26 @@ func cleanFileName(name string) string {
 	}
 	return name
 }
+
+// RecordGeneratedForm remembers an approval form PDF generated for the
+// submission, by its SHA-256 (lower-case hex).
+func (db *DB) RecordGeneratedForm(ctx context.Context, id, sha256 string) error {
+	err := db.update(ctx, func(tx *Tx) error {
+		_, err := tx.Exec(`INSERT INTO generated_forms (sha256, submission_id, generated_at) VALUES ($1, $2, $3)
+			ON CONFLICT (sha256, submission_id) DO NOTHING`, strings.ToLower(sha256), id, micros(db.now()))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("record generated form: %w", err)
+	}
+	return nil
+}
+
+// GeneratedForm reports whether a file with this SHA-256 is a form the service generated, unsigned.
+func (db *DB) GeneratedForm(ctx context.Context, sha256 string) (bool, error) {
+	var n int
+	if err := db.queryRow(ctx, `SELECT count(*) FROM generated_forms WHERE sha256 = $1`, strings.ToLower(sha256)).Scan(&n); err != nil {
+		return false, fmt.Errorf("generated form: %w", err)
+	}
+	return n > 0, nil
+}

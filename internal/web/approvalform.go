@@ -3,6 +3,8 @@ package web
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 	"strconv"
 	"strings"
@@ -290,6 +292,12 @@ func (s *Server) approvalFormPDF(w http.ResponseWriter, r *http.Request, v *view
 	err = pdf.Render(&buf, pdf.FormData{ID: sub.ID, Project: sub.Project, Fields: sub.Fields, Form: form,
 		FlowURL: s.cfg.PublicURL + flowPath(sub.ID), Generated: s.cfg.Now()})
 	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	// Remembered by content, so that this unsigned form is refused if uploaded back as the signed one.
+	sum := sha256.Sum256(buf.Bytes())
+	if err := s.db.RecordGeneratedForm(r.Context(), sub.ID, hex.EncodeToString(sum[:])); err != nil {
 		s.internalError(w, r, err)
 		return
 	}

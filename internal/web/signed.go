@@ -126,9 +126,16 @@ func (s *Server) uploadSigned(w http.ResponseWriter, r *http.Request, v *viewer)
 		s.fail(w, r, v, http.StatusForbidden, "error.csrf")
 		return
 	}
-	if err := sub.CheckEdit(v.Actor); err != nil {
+	err := sub.CheckEdit(v.Actor)
+	if err != nil {
 		s.refuse(w, r, v, err)
 		return
+	}
+	if up.problem == "" {
+		if up.problem, err = s.forThisSubmission(r, sub, up); err != nil {
+			s.internalError(w, r, err)
+			return
+		}
 	}
 	if up.problem != "" {
 		l := lang(r)
@@ -143,6 +150,25 @@ func (s *Server) uploadSigned(w http.ResponseWriter, r *http.Request, v *viewer)
 		return
 	}
 	s.seeOther(w, r, v, taskPath(sub.ID, nextTask(taskSignedApproval)), "signed_uploaded")
+}
+
+// forThisSubmission says what keeps an acceptable PDF from being this
+// submission's signed approval ("" when nothing does): the unsigned form the
+// service generated, or a form that names another submission.
+func (s *Server) forThisSubmission(r *http.Request, sub *opendata.Submission, up upload) (string, error) {
+	if generated, err := s.db.GeneratedForm(r.Context(), up.info.SHA256); err != nil || generated {
+		return "signed.error.unsigned", err
+	}
+	ids, err := pdf.NamedSubmissions(up.data)
+	if err != nil {
+		s.logger.DebugContext(r.Context(), "signed approval: no text read", "err", err, "submission_id", sub.ID)
+	}
+	for _, id := range ids {
+		if id != strings.ToLower(sub.ID) {
+			return "signed.error.other_submission", nil
+		}
+	}
+	return "", nil
 }
 
 // upload is what an upload form sent.

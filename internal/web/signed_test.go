@@ -17,11 +17,11 @@ import (
 	"github.com/opendata-datahub/datahub/internal/web"
 )
 
-// renderOther is a readable PDF other than signedPDF's.
+// renderOther is a readable PDF of the same submission other than signedPDF's.
 func renderOther(t *testing.T) []byte {
 	t.Helper()
 	var b bytes.Buffer
-	if err := pdf.Render(&b, pdf.FormData{ID: otherID, Project: testProject, Fields: fields(), Form: completeForm(),
+	if err := pdf.Render(&b, pdf.FormData{ID: subID, Project: testProject, Fields: fields(), Form: completeForm(),
 		Generated: created.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
