@@ -27,7 +27,6 @@ const (
 	dana  = "dana@example.gc.ca"  // an admin
 )
 
-
 // flowEnv is a running server with one submission whose file check passed.
 type flowEnv struct {
 	t      *testing.T
