@@ -42,6 +42,7 @@ func init() {
 		"admin.keys.error.expires":      "Enter a whole number of days from 1 to {max}, or never, or leave the field empty.",
 		"admin.keys.new.heading":        "Key {prefix} created",
 		"admin.keys.new.warning":        "Copy this key now and store it in a secret store. It will not be shown again: if it is lost, revoke it and create another.",
+		"admin.keys.new.gone":           "A new key is shown only once, and this one was. If it was not copied, revoke it and create another.",
 		"admin.keys.new.summary":        "For project {project}, client system {client}.",
 		"admin.keys.new.expires":        "It expires on {date}.",
 		"admin.keys.new.no_expiry":      "It does not expire.",

@@ -41,6 +41,7 @@ func init() {
 		"admin.keys.error.expires":      "Entrez un nombre entier de jours, de 1 à {max}, ou never, ou laissez le champ vide.",
 		"admin.keys.new.heading":        "Clé {prefix} créée",
 		"admin.keys.new.warning":        "Copiez cette clé maintenant et conservez-la dans un coffre de secrets. Elle ne sera plus affichée : si elle est perdue, révoquez-la et créez-en une autre.",
+		"admin.keys.new.gone":           "Une nouvelle clé n’est affichée qu’une fois, et celle-ci l’a été. Si elle n’a pas été copiée, révoquez-la et créez-en une autre.",
 		"admin.keys.new.summary":        "Pour le projet {project}, système client {client}.",
 		"admin.keys.new.expires":        "Elle expire le {date}.",
 		"admin.keys.new.no_expiry":      "Elle n’expire pas.",

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"net/http"
 	"strconv"
 	"strings"
@@ -30,10 +32,50 @@ type keysPage struct {
 	Errors inputErrors
 	NewKey string // the key just created, shown this once
 	New    keyRow // the record of the key just created
+	Gone   bool   // a new key's page was asked for again: it is not shown twice
 }
 
 func (s *Server) adminKeys(w http.ResponseWriter, r *http.Request, v *viewer) {
-	s.renderKeys(w, r, http.StatusOK, &keysPage{Page: s.newPage(w, r, v)})
+	p := &keysPage{Page: s.newPage(w, r, v)}
+	if id := r.URL.Query().Get("created"); id != "" {
+		key, err := s.takeNewKey(r, v, id)
+		if err != nil {
+			s.internalError(w, r, err)
+			return
+		}
+		p.NewKey, p.Gone = key, key == ""
+	}
+	s.renderKeys(w, r, http.StatusOK, p)
+}
+
+// newKeyFor is how long a new key waits to be shown, once, after its post.
+const newKeyFor = 10 * time.Minute
+
+// keepNewKey seals a new key for this session to show once after the
+// redirect (post/redirect/get: a reload creates nothing), and returns the id
+// to show it under; "" when no secret key is configured to seal it.
+func (s *Server) keepNewKey(r *http.Request, v *viewer, key string) (string, error) {
+	if s.cfg.Registry.Keys == nil {
+		return "", nil
+	}
+	b := make([]byte, 16)
+	rand.Read(b)
+	id := hex.EncodeToString(b)
+	sealed, err := s.cfg.Registry.Keys.Seal([]byte(key), []byte("one-time:"+id))
+	if err != nil {
+		return "", err
+	}
+	return id, s.db.SaveOneTime(r.Context(), id, v.session.Hash, sealed, s.cfg.Now().Add(newKeyFor))
+}
+
+// takeNewKey returns the key kept under id for this session, once; "" after that.
+func (s *Server) takeNewKey(r *http.Request, v *viewer, id string) (string, error) {
+	sealed, err := s.db.TakeOneTime(r.Context(), id, v.session.Hash)
+	if err != nil || sealed == "" || s.cfg.Registry.Keys == nil {
+		return "", err
+	}
+	key, err := s.cfg.Registry.Keys.Open(sealed, []byte("one-time:"+id))
+	return string(key), err
 }
 
 // renderKeys lists the keys under the page's form.
@@ -47,6 +89,9 @@ func (s *Server) renderKeys(w http.ResponseWriter, r *http.Request, status int, 
 	p.Keys = make([]keyRow, 0, len(keys))
 	for _, k := range keys {
 		p.Keys = append(p.Keys, newKeyRow(k, now))
+		if p.NewKey != "" && strings.HasPrefix(p.NewKey, k.Prefix) {
+			p.New = newKeyRow(k, now)
+		}
 	}
 	s.render(w, r, status, "admin_keys.html", p)
 }
@@ -56,8 +101,9 @@ func newKeyRow(k opendata.APIKey, now time.Time) keyRow {
 		Created: k.CreatedAt, Expires: k.ExpiresAt, LastUsed: k.LastUsedAt, Status: string(k.Status(now))}
 }
 
-// createKey mints a key and shows it once, on this response: a redirect
-// would have to carry the key in a URL or a cookie.
+// createKey mints a key and shows it once: the redirect names a sealed,
+// short-lived record of it that the next page takes (post/redirect/get), so
+// neither the URL nor a cookie carries the key and a reload creates nothing.
 func (s *Server) createKey(w http.ResponseWriter, r *http.Request, v *viewer) {
 	p := &keysPage{Page: s.newPage(w, r, v), Form: keyForm{
 		Project:     strings.TrimSpace(r.PostFormValue("project")),
@@ -94,7 +140,16 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request, v *viewer) {
 	}
 	s.logger.InfoContext(r.Context(), "API key created", "prefix", rec.Prefix, "project", rec.Project,
 		"by", opendata.AdminActorName(v.Actor.Email))
-	// The form starts empty again, so that a second key is not created by mistake.
+	id, err := s.keepNewKey(r, v, key)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	if id != "" {
+		http.Redirect(w, r, "/admin/keys?created="+id, http.StatusSeeOther)
+		return
+	}
+	// No secret key to seal it with: shown on this answer (a reload asks the browser to post again).
 	s.renderKeys(w, r, http.StatusOK, &keysPage{Page: p.Page, NewKey: key, New: newKeyRow(*rec, now)})
 }
 

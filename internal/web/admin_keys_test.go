@@ -33,8 +33,7 @@ func TestAdminCreatesAKeyShownOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	r := admin.post(t, "/admin/keys", "project", "CFS", "client", "Forest harvester", "contact", "ops@example.gc.ca", "expires_days", "30")
-	wantCode(t, r, http.StatusOK)
+	r := admin.createKey(t, "project", "CFS", "client", "Forest harvester", "contact", "ops@example.gc.ca", "expires_days", "30")
 	if cc := r.header.Get("Cache-Control"); cc != "no-store" {
 		t.Errorf("Cache-Control %q, want no-store", cc)
 	}
@@ -102,14 +101,12 @@ func TestAdminCreatesAKeyShownOnce(t *testing.T) {
 func TestAdminKeyLifetime(t *testing.T) {
 	rig := newUIRig(t)
 	admin := rig.as(t, "admin@example.gc.ca", adminRole)
-	r := admin.post(t, "/admin/keys", "project", "nrc_2", "client", "Stats", "contact", "ops@example.gc.ca", "expires_days", "")
-	wantCode(t, r, http.StatusOK)
+	r := admin.createKey(t, "project", "nrc_2", "client", "Stats", "contact", "ops@example.gc.ca", "expires_days", "")
 	keys, _ := rig.db.Keys(context.Background())
 	if want := rig.now.Add(365 * 24 * time.Hour); len(keys) != 1 || keys[0].ExpiresAt == nil || !keys[0].ExpiresAt.Equal(want) {
 		t.Fatalf("stored %+v, want expiry %v", keys, want)
 	}
-	r = admin.post(t, "/admin/keys", "project", "nrc_2", "client", "Stats", "contact", "ops@example.gc.ca", "expires_days", "Never")
-	wantCode(t, r, http.StatusOK)
+	r = admin.createKey(t, "project", "nrc_2", "client", "Stats", "contact", "ops@example.gc.ca", "expires_days", "Never")
 	has(t, r, `id="new-key"`, "It does not expire.")
 	keys, _ = rig.db.Keys(context.Background())
 	if len(keys) != 2 || (keys[0].ExpiresAt == nil) == (keys[1].ExpiresAt == nil) {
@@ -172,8 +169,7 @@ func TestAdminKeysEscapeClientNames(t *testing.T) {
 	rig := newUIRig(t)
 	admin := rig.as(t, "admin@example.gc.ca", adminRole)
 	const xss = `<script>alert(1)</script>"><img src=x onerror=alert(1)>`
-	r := admin.post(t, "/admin/keys", "project", "CFS", "client", xss, "contact", "ops@example.gc.ca")
-	wantCode(t, r, http.StatusOK)
+	r := admin.createKey(t, "project", "CFS", "client", xss, "contact", "ops@example.gc.ca")
 	lacks(t, r, "<script>alert", "<img src=x")
 	list := admin.get(t, "/admin/keys")
 	has(t, list, "&lt;script&gt;alert(1)&lt;/script&gt;")
@@ -190,9 +186,44 @@ func TestAdminKeysInFrench(t *testing.T) {
 	r := admin.get(t, "/admin/keys?lang=fr")
 	wantCode(t, r, http.StatusOK)
 	has(t, r, `<html lang="fr">`, "Clés d’API", "Créer une clé", "Système client", "Expire dans (jours)", "Aucune clé d’API")
-	r = admin.post(t, "/admin/keys", "project", "CFS", "client", "Moissonneur", "contact", "ops@example.gc.ca", "expires_days", "never")
-	wantCode(t, r, http.StatusOK)
+	r = admin.createKey(t, "project", "CFS", "client", "Moissonneur", "contact", "ops@example.gc.ca", "expires_days", "never")
 	has(t, r, "Elle ne sera plus affichée", "Elle n’expire pas.", "En vigueur")
 	bad := admin.post(t, "/admin/keys", "project", "CFS", "client", "Moissonneur", "contact", "ops", "expires_days", "x")
 	has(t, bad, "Entrez une seule adresse courriel", "Entrez un nombre entier de jours, de 1 à 365, ou never")
+}
+
+// createKey posts the key form and follows the redirect to the page that shows the new key once.
+func (p *person) createKey(t *testing.T, pairs ...string) response {
+	t.Helper()
+	r := p.post(t, "/admin/keys", pairs...)
+	loc := r.header.Get("Location")
+	if r.status != http.StatusSeeOther || !strings.HasPrefix(loc, "/admin/keys?created=") {
+		t.Fatalf("creating a key: %d to %q, want 303 to the key's page; body:\n%s", r.status, loc, r.body)
+	}
+	page := p.get(t, loc)
+	wantCode(t, page, http.StatusOK)
+	page.header.Set("Location", loc)
+	return page
+}
+
+// The new key is shown once: reloading its page shows it no more and creates no other key.
+func TestAdminNewKeyShownOnce(t *testing.T) {
+	rig := newUIRig(t)
+	admin := rig.as(t, "admin@example.gc.ca", adminRole)
+	r := admin.createKey(t, "project", "CFS", "client", "Stats", "contact", "ops@example.gc.ca")
+	if newKeyElement.FindStringSubmatch(r.body) == nil {
+		t.Fatal("the new key is not shown")
+	}
+	again := admin.get(t, r.header.Get("Location"))
+	wantCode(t, again, http.StatusOK)
+	has(t, again, `id="new-key-gone"`)
+	lacks(t, again, `id="new-key"`)
+	if keys, _ := rig.db.Keys(context.Background()); len(keys) != 1 {
+		t.Fatalf("%d keys after a reload, want 1", len(keys))
+	}
+	// Another session cannot take it; its own still can.
+	other := rig.as(t, "root@example.gc.ca", adminRole)
+	loc := admin.post(t, "/admin/keys", "project", "CFS", "client", "Stats 2", "contact", "ops@example.gc.ca").header.Get("Location")
+	lacks(t, other.get(t, loc), `id="new-key"`)
+	has(t, admin.get(t, loc), `id="new-key"`)
 }
