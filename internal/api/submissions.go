@@ -27,6 +27,7 @@ type SubmissionView struct {
 	History     []opendata.Transition `json:"history,omitempty"`
 	FileCheck   *FileCheckView        `json:"file_check,omitempty"`
 	Publication *PublicationView      `json:"publication,omitempty"`
+	Replaces    string                `json:"replaces,omitempty"` // the withdrawn or rejected submission of the same file_id
 	Jobs        []JobView             `json:"jobs,omitempty"`
 }
 
@@ -70,7 +71,7 @@ func (s *Server) view(sub *opendata.Submission, full bool) SubmissionView {
 		FlowURL: s.FlowURL(sub.ID), CreatedAt: sub.CreatedAt, UpdatedAt: sub.UpdatedAt,
 	}
 	if full {
-		v.Metadata, v.History = &sub.Fields, sub.History
+		v.Metadata, v.History, v.Replaces = &sub.Fields, sub.History, sub.Replaces
 	}
 	return v
 }

@@ -13,6 +13,7 @@ func init() {
 		"flow.contact":                "Contact",
 		"flow.project":                "Project",
 		"flow.received":               "Received",
+		"flow.replaces":               "Replaces (withdrawn or rejected)",
 		"flow.state":                  "Current state",
 		"flow.untitled":               "(no title yet)",
 		"flow.next":                   "What happens next",

@@ -13,6 +13,7 @@ func init() {
 		"flow.contact":                "Personne-ressource",
 		"flow.project":                "Projet",
 		"flow.received":               "Reçue le",
+		"flow.replaces":               "Remplace (retirée ou rejetée)",
 		"flow.state":                  "État actuel",
 		"flow.untitled":               "(pas encore de titre)",
 		"flow.next":                   "Prochaines étapes",

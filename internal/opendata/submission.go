@@ -57,7 +57,12 @@ type Submission struct {
 	CreatedAt time.Time    //
 	UpdatedAt time.Time    //
 	History   []Transition // oldest first
+	Replaces  string       // the withdrawn or rejected submission of the same file_id it replaces, if any
 }
+
+// FileIDReusable reports whether a submission in state s leaves its file_id
+// to a new submission: withdrawn or rejected, it will never be published.
+func (s State) FileIDReusable() bool { return s == StateWithdrawn || s == StateRejected }
 
 // NewSubmission starts a submission in preparation and records who created it.
 func NewSubmission(id, project, keyPrefix string, f Fields, now time.Time) *Submission {

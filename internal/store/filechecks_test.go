@@ -284,3 +284,44 @@ func TestNormalFormsStored(t *testing.T) {
 		}
 	})
 }
+
+// A file_id whose submission was withdrawn or rejected can be submitted
+// again; the new submission names the one it replaces. A live one is a duplicate.
+func TestResubmitAfterWithdrawal(t *testing.T) {
+	forEachDB(t, func(t *testing.T, open func() *store.DB) {
+		ctx := context.Background()
+		db := open()
+		if err := db.CreateSubmission(ctx, newSubmission("id-1", "CFS", "f1"), nil); err != nil {
+			t.Fatal(err)
+		}
+		var dup *store.DuplicateError
+		if err := db.CreateSubmission(ctx, newSubmission("id-2", "CFS", "f1"), nil); !errors.As(err, &dup) || dup.ExistingID != "id-1" {
+			t.Fatalf("a live file_id again: %v", err)
+		}
+		move(t, db, "id-1", opendata.StateInPreparation, opendata.StateWithdrawn)
+		if id, _ := db.SubmissionIDByFileID(ctx, "CFS", "f1"); id != "" {
+			t.Fatalf("a withdrawn submission still holds its file_id: %q", id)
+		}
+		if err := db.CreateSubmission(ctx, newSubmission("id-3", "CFS", "f1"), nil); err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.Submission(ctx, "id-3")
+		if err != nil || got.Replaces != "id-1" {
+			t.Fatalf("the new submission: %+v, %v", got, err)
+		}
+		if id, _ := db.SubmissionIDByFileID(ctx, "CFS", "f1"); id != "id-3" {
+			t.Fatalf("file_id f1 is %q, want id-3", id)
+		}
+		old, _ := db.Submission(ctx, "id-1")
+		if old.Fields.FileID != "f1" || old.State != opendata.StateWithdrawn {
+			t.Fatalf("the old submission: %+v", old)
+		}
+		if page, err := db.ListSubmissions(ctx, store.Filter{Project: "CFS", FileID: "f1", Limit: 10}); err != nil ||
+			len(page.Submissions) != 1 || page.Submissions[0].ID != "id-3" {
+			t.Fatalf("file_id=f1 lists %+v, %v", page, err)
+		}
+		if err := db.CreateSubmission(ctx, newSubmission("id-4", "CFS", "f1"), nil); !errors.As(err, &dup) || dup.ExistingID != "id-3" {
+			t.Fatalf("the new one is live: %v", err)
+		}
+	})
+}

@@ -22,7 +22,9 @@ func (e *DuplicateError) Error() string {
 // CreateSubmission stores a new submission with its first transition and
 // that transition's effects (opendata.NewSubmission: the file check and the
 // email to the contact) and, when given, the idempotent response to replay,
-// all in one durable commit. A file_id the project already used is a *DuplicateError.
+// all in one durable commit. A file_id the project already used is a
+// *DuplicateError, unless that submission was withdrawn or rejected: the new
+// one then replaces it (Replaces).
 func (db *DB) CreateSubmission(ctx context.Context, s *opendata.Submission, replay *IdempotentResponse) error {
 	fields, err := json.Marshal(s.Fields)
 	if err != nil {
@@ -35,12 +37,16 @@ func (db *DB) CreateSubmission(ctx context.Context, s *opendata.Submission, repl
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			dup := &DuplicateError{}
-			if err := tx.QueryRow(`SELECT id FROM submissions WHERE project = $1 AND file_id = $2`,
-				opendata.NormProject(s.Project), s.Fields.FileID).Scan(&dup.ExistingID); err != nil {
+			if s.Replaces, err = retireFileID(tx, s); err != nil {
 				return err
 			}
-			return dup
+			if _, err := tx.Exec(InsertSubmissionSQL, s.ID, opendata.NormProject(s.Project), s.Fields.FileID, s.KeyPrefix,
+				string(s.State), opendata.NormEmail(s.Fields.EmailContact), fields, micros(s.CreatedAt)); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(`UPDATE submissions SET replaces = $2 WHERE id = $1`, s.ID, s.Replaces); err != nil {
+				return err
+			}
 		}
 		for _, t := range s.History {
 			if err := insertTransition(tx, s.ID, t); err != nil {
@@ -61,12 +67,29 @@ func (db *DB) CreateSubmission(ctx context.Context, s *opendata.Submission, repl
 	return nil
 }
 
+// retireFileID frees the file_id of the project's submission that holds it,
+// if that one was withdrawn or rejected (opendata.State.FileIDReusable), and
+// returns its id; a live one is a *DuplicateError.
+func retireFileID(tx *Tx, s *opendata.Submission) (string, error) {
+	var id, state string
+	if err := tx.QueryRow(`SELECT id, state FROM submissions WHERE project = $1 AND file_id = $2`+tx.db.dialect.forUpdate,
+		opendata.NormProject(s.Project), s.Fields.FileID).Scan(&id, &state); err != nil {
+		return "", err
+	}
+	if !opendata.State(state).FileIDReusable() {
+		return "", &DuplicateError{ExistingID: id}
+	}
+	// Not a file_id any submission can have (those are printable): a control character starts it.
+	_, err := tx.Exec(`UPDATE submissions SET file_id = $2 WHERE id = $1`, id, "\x1freplaced-by:"+s.ID)
+	return id, err
+}
+
 func insertTransition(tx *Tx, id string, t opendata.Transition) error {
 	_, err := tx.Exec(InsertTransitionSQL, id, string(t.From), string(t.To), t.Actor, t.Reason, micros(t.At))
 	return err
 }
 
-const submissionColumns = `seq, id, project, key_prefix, state, fields, created_at, updated_at`
+const submissionColumns = `seq, id, project, key_prefix, state, fields, created_at, updated_at, replaces`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
@@ -75,7 +98,7 @@ func scanSubmission(row rowScanner) (*opendata.Submission, int64, error) {
 	var seq, created, updated int64
 	var state string
 	var fields []byte
-	if err := row.Scan(&seq, &s.ID, &s.Project, &s.KeyPrefix, &state, &fields, &created, &updated); err != nil {
+	if err := row.Scan(&seq, &s.ID, &s.Project, &s.KeyPrefix, &state, &fields, &created, &updated, &s.Replaces); err != nil {
 		return nil, 0, err
 	}
 	if err := json.Unmarshal(fields, &s.Fields); err != nil {
@@ -123,11 +146,12 @@ func (db *DB) history(ctx context.Context, id string) ([]opendata.Transition, er
 	return out, nil
 }
 
-// SubmissionIDByFileID returns the id of the project's submission with this
-// file_id, or "" when there is none.
+// SubmissionIDByFileID returns the id of the project's live submission with
+// this file_id (not withdrawn or rejected), or "" when there is none.
 func (db *DB) SubmissionIDByFileID(ctx context.Context, project, fileID string) (string, error) {
 	var id string
-	err := db.queryRow(ctx, `SELECT id FROM submissions WHERE project = $1 AND file_id = $2`, project, fileID).Scan(&id)
+	err := db.queryRow(ctx, `SELECT id FROM submissions WHERE project = $1 AND file_id = $2 AND state NOT IN ($3, $4)`,
+		opendata.NormProject(project), fileID, string(opendata.StateWithdrawn), string(opendata.StateRejected)).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	} else if err != nil {
