@@ -39,7 +39,7 @@ type Config struct {
 	Mailer       mail.Mailer   // sends the workflow's notices; required
 	PublicURL    string        // the service's public base URL, for the links in notices
 	FetchTimeout time.Duration // the fetcher's total time limit (default 15m); a job may run a minute longer
-	Workers      int           // jobs run at once by this replica (default 4)
+	Workers      int           // jobs run at once by this replica (default 4), and as many webhook deliveries besides
 	// ChecksPerProject bounds the file checks of one project this replica runs
 	// at once, so that one client's slow files cannot hold every worker
 	// (default half of Workers, at least 1). A check over the bound waits
@@ -125,9 +125,10 @@ func New(db *store.DB, cfg Config) (*Queue, error) {
 	workers := river.NewWorkers()
 	register(workers, db, cfg)
 	client, err := river.NewClient(driver(db), &river.Config{
-		Logger:               cfg.Logger,
-		Workers:              workers,
-		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
+		Logger:  cfg.Logger,
+		Workers: workers,
+		Queues: map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers},
+			WebhookQueue: {MaxWorkers: cfg.Workers}},
 		JobTimeout:           jobTimeout(cfg),
 		RescueStuckJobsAfter: cfg.RescueAfter,
 		FetchPollInterval:    cfg.PollInterval,

@@ -33,9 +33,13 @@ func (WebhookArgs) Kind() string { return "webhook" }
 // 2 min, 10 min, 30 min, 2 h and 6 h apart.
 const WebhookAttempts = 8
 
-// InsertOpts gives deliveries their own retry budget.
+// WebhookQueue is the queue deliveries run on, with workers of their own, so
+// that slow file checks or registry calls never hold up telling the clients.
+const WebhookQueue = "webhooks"
+
+// InsertOpts gives deliveries their own queue and retry budget.
 func (WebhookArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: WebhookAttempts}
+	return river.InsertOpts{MaxAttempts: WebhookAttempts, Queue: WebhookQueue}
 }
 
 func defaultWebhookDelay(attempt int) time.Duration {
