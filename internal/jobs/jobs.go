@@ -200,15 +200,15 @@ var jobArgs = map[opendata.EffectKind]func(store.Job) river.JobArgs{
 	},
 	opendata.EffectPublish:   func(j store.Job) river.JobArgs { return PublishArgs{SubmissionID: j.SubmissionID} },
 	opendata.EffectUnpublish: func(j store.Job) river.JobArgs { return UnpublishArgs{SubmissionID: j.SubmissionID} },
-	opendata.EffectEvent:     func(j store.Job) river.JobArgs { return WebhookArgs{Event: j.Event, Endpoint: j.Endpoint} },
+	opendata.EffectEvent:     func(j store.Job) river.JobArgs { return WebhookArgs{Events: []int64{j.Event}, Endpoint: j.Endpoint} },
 }
 
 // merger is job args that can take the same work for another submission, so
 // that a group commit of many submissions adds one job, not one each.
 type merger interface {
 	river.JobArgs
-	mergeKey() string                 // args with the same key can be merged
-	merge(submissionID string) merger // the args that also cover submissionID
+	mergeKey() string         // args with the same key can be merged
+	merge(j store.Job) merger // the args that also do j
 }
 
 // Enqueue inserts the jobs for these effects in tx with one River insert for
@@ -226,7 +226,7 @@ func (q *Queue) Enqueue(ctx context.Context, tx *sql.Tx, jobs []store.Job) ([]in
 		if m, ok := args.(merger); ok {
 			key := args.Kind() + "\x00" + m.mergeKey()
 			if p, ok := merged[key]; ok {
-				params[p].Args = params[p].Args.(merger).merge(j.SubmissionID)
+				params[p].Args = params[p].Args.(merger).merge(j)
 				at[i] = p
 				continue
 			}

@@ -41,9 +41,9 @@ func (NotifyArgs) Kind() string { return string(opendata.EffectNotify) }
 // mergeKey lets the notices of one step and reason share a job.
 func (a NotifyArgs) mergeKey() string { return string(a.Event) + "\x00" + a.Reason }
 
-// merge adds a submission to the notice.
-func (a NotifyArgs) merge(submissionID string) merger {
-	a.SubmissionIDs = append(a.SubmissionIDs, submissionID)
+// merge adds j's submission to the notice.
+func (a NotifyArgs) merge(j store.Job) merger {
+	a.SubmissionIDs = append(a.SubmissionIDs, j.SubmissionID)
 	return a
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,10 +21,12 @@ import (
 	"github.com/opendata-datahub/datahub/internal/webhook"
 )
 
-// WebhookArgs asks for one event to be delivered to one key's endpoint.
+// WebhookArgs asks for events to be delivered to one key's endpoint: those of
+// one group commit share a job (one River row, as notices do), and each has a
+// delivery of its own (webhook_deliveries), sent, recorded and retried on its own.
 type WebhookArgs struct {
-	Event    int64  `json:"event"`    // the event's place in the feed
-	Endpoint string `json:"endpoint"` // the key prefix whose endpoint receives it
+	Events   []int64 `json:"events"`   // the events' places in the feed, in the order written
+	Endpoint string  `json:"endpoint"` // the key prefix whose endpoint receives it
 }
 
 // Kind names the job kind.
@@ -73,53 +76,118 @@ func (w *webhookWorker) NextRetry(job *river.Job[WebhookArgs]) time.Time {
 	return time.Now().Add(w.delay(job.Attempt))
 }
 
-// Timeout bounds an attempt: the endpoint's time and the saving of the outcome.
-func (w *webhookWorker) Timeout(*river.Job[WebhookArgs]) time.Duration {
-	return webhookTimeout + 30*time.Second
+// mergeKey lets the deliveries of one group commit to one endpoint share a job.
+func (a WebhookArgs) mergeKey() string { return a.Endpoint }
+
+// merge adds j's event to the job.
+func (a WebhookArgs) merge(j store.Job) merger {
+	a.Events = append(a.Events, j.Event)
+	return a
 }
 
-// Work makes one attempt and records it on the delivery.
+// Timeout bounds an attempt: the endpoint's time for each event (an attempt
+// stops at the first failure) and the saving of the outcomes.
+func (w *webhookWorker) Timeout(job *river.Job[WebhookArgs]) time.Duration {
+	return min(time.Duration(max(len(job.Args.Events), 1))*webhookTimeout, 10*time.Minute) + 30*time.Second
+}
+
+// Work makes one attempt of each delivery still pending, in the order the
+// events were written, and records each. After a failure the endpoint is not
+// called again in this attempt: the rest are recorded as failed with it, and
+// River retries the job, which sends only what is still pending.
 func (w *webhookWorker) Work(ctx context.Context, job *river.Job[WebhookArgs]) error {
-	d, err := w.db.DeliveryOfJob(ctx, job.ID)
-	if opendata.ErrorCode(err) == opendata.ENOTFOUND {
-		return river.JobCancel(err)
-	} else if err != nil {
+	ds, err := w.db.DeliveriesOfJob(ctx, job.ID)
+	if err != nil {
 		return err
+	} else if len(ds) == 0 {
+		return river.JobCancel(fmt.Errorf("job %d has no deliveries", job.ID))
 	}
 	hook, current, old, err := w.db.WebhookSecrets(ctx, job.Args.Endpoint)
 	if opendata.ErrorCode(err) == opendata.ENOTFOUND || (err == nil && hook.DisabledAt != nil) {
-		d.Outcome, d.LastError = opendata.DeliveryFailed, "the endpoint was removed or disabled"
-		return w.finish(ctx, job, d, river.JobCancel(fmt.Errorf("delivery %d: %s", d.ID, d.LastError)))
+		gone := errors.New("the endpoint was removed or disabled")
+		return w.record(ctx, job, ds, gone, true, river.JobCancel(gone))
 	} else if err != nil {
 		return err
-	}
-	ev, _, err := w.db.Event(ctx, job.Args.Event)
-	if err != nil {
-		return err
-	}
-	body, err := json.Marshal(ev)
-	if err != nil {
-		return river.JobCancel(err)
 	}
 	secrets, err := w.open(job.Args.Endpoint, current, old)
 	if err != nil {
 		return err
 	}
-	at := w.now().UTC()
-	status, err := w.post(ctx, hook.URL, ev.ID, at, body, secrets)
-	d.Attempts, d.LastAt, d.LastStatus, d.NextAt = job.Attempt, &at, status, nil
-	if err == nil {
-		d.Outcome, d.LastError, d.DoneAt = opendata.DeliveryDelivered, "", &at
-		return w.finish(ctx, job, d, nil)
+	last := job.Attempt >= job.MaxAttempts
+	var failed error
+	for i := range ds {
+		d := &ds[i]
+		if d.Outcome != opendata.DeliveryPending {
+			continue
+		}
+		at := w.now().UTC()
+		d.Attempts, d.LastAt, d.NextAt = job.Attempt, &at, nil
+		var sendErr error
+		if failed == nil {
+			d.LastStatus, sendErr = w.deliver(ctx, hook.URL, d, at, secrets)
+			failed = sendErr
+		} else {
+			d.LastStatus, sendErr = 0, fmt.Errorf("not sent: the endpoint failed earlier in this attempt (%w)", failed)
+		}
+		if sendErr == nil {
+			d.Outcome, d.LastError, d.DoneAt = opendata.DeliveryDelivered, "", &at
+		} else {
+			w.failed(d, sendErr, at, last)
+		}
+		if err := w.save(ctx, job, *d); err != nil {
+			return err
+		}
 	}
+	if failed != nil && !last {
+		return failed
+	}
+	return nil
+}
+
+// deliver sends d's event.
+func (w *webhookWorker) deliver(ctx context.Context, url string, d *opendata.Delivery, at time.Time, secrets []string) (int, error) {
+	seq, err := opendata.EventSeq(d.EventID)
+	if err != nil {
+		return 0, err
+	}
+	ev, _, err := w.db.Event(ctx, seq)
+	if err != nil {
+		return 0, err
+	}
+	body, err := json.Marshal(ev)
+	if err != nil {
+		return 0, err
+	}
+	return w.post(ctx, url, ev.ID, at, body, secrets)
+}
+
+// failed marks d as failed at this attempt: for good on the last one, else due again after the delay.
+func (w *webhookWorker) failed(d *opendata.Delivery, err error, at time.Time, last bool) {
 	d.LastError = err.Error()
-	if job.Attempt >= job.MaxAttempts {
+	if last {
 		d.Outcome, d.DoneAt = opendata.DeliveryFailed, &at
-		return w.finish(ctx, job, d, nil)
+		return
 	}
-	next := at.Add(w.delay(job.Attempt))
+	next := at.Add(w.delay(d.Attempts))
 	d.NextAt = &next
-	return w.finish(ctx, job, d, err)
+}
+
+// record marks every pending delivery of the job with err (for good when
+// final) and returns then.
+func (w *webhookWorker) record(ctx context.Context, job *river.Job[WebhookArgs], ds []opendata.Delivery, err error, final bool,
+	then error) error {
+	at := w.now().UTC()
+	for _, d := range ds {
+		if d.Outcome != opendata.DeliveryPending {
+			continue
+		}
+		d.Attempts, d.LastAt = job.Attempt, &at
+		w.failed(&d, err, at, final)
+		if err := w.save(ctx, job, d); err != nil {
+			return err
+		}
+	}
+	return then
 }
 
 // open unseals the endpoint's secrets: the current one, and one being rotated out.
@@ -170,9 +238,9 @@ func (w *webhookWorker) post(ctx context.Context, url, id string, at time.Time, 
 	return res.StatusCode, nil
 }
 
-// finish records the attempt, emails the key's contact when the endpoint is
-// now disabled, and returns then (River retries an error).
-func (w *webhookWorker) finish(ctx context.Context, job *river.Job[WebhookArgs], d opendata.Delivery, then error) error {
+// save records an attempt of a delivery, and emails the key's contact when
+// the endpoint is now disabled.
+func (w *webhookWorker) save(ctx context.Context, job *river.Job[WebhookArgs], d opendata.Delivery) error {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	disabled, err := w.db.RecordDelivery(sctx, d)
@@ -180,11 +248,9 @@ func (w *webhookWorker) finish(ctx context.Context, job *river.Job[WebhookArgs],
 		return err
 	}
 	if disabled {
-		if err := w.tellDisabled(sctx, job.Args.Endpoint); err != nil {
-			return err
-		}
+		return w.tellDisabled(sctx, job.Args.Endpoint)
 	}
-	return then
+	return nil
 }
 
 func (w *webhookWorker) tellDisabled(ctx context.Context, prefix string) error {

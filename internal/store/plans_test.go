@@ -185,7 +185,7 @@ func exerciseReads(t *testing.T, ctx context.Context, db *store.DB) {
 	must(err)
 	_, err = db.Deliveries(ctx, "dh_abc", 10)
 	must(err)
-	_, err = db.DeliveryOfJob(ctx, 1)
+	_, err = db.DeliveriesOfJob(ctx, 1)
 	must(err)
 	_, err = db.Actor(ctx, "a@example.gc.ca")
 	must(err)

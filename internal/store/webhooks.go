@@ -167,16 +167,25 @@ func (db *DB) Deliveries(ctx context.Context, prefix string, limit int) ([]opend
 	return out, rows.Err()
 }
 
-// DeliveryOfJob returns the delivery that job jobID makes; ENOTFOUND when none.
-func (db *DB) DeliveryOfJob(ctx context.Context, jobID int64) (opendata.Delivery, error) {
-	d, err := scanDelivery(db.queryRow(ctx, `SELECT `+deliveryColumns+` FROM webhook_deliveries d
-		JOIN events e ON e.seq = d.event_seq WHERE d.job_id = $1`, jobID))
-	if errors.Is(err, sql.ErrNoRows) {
-		return d, opendata.Errorf(opendata.ENOTFOUND, "no delivery for job %d", jobID)
-	} else if err != nil {
-		return d, fmt.Errorf("delivery: %w", err)
+// DeliveriesOfJob returns the deliveries that job jobID makes, in the order
+// their events were written: one job delivers the events of one group commit
+// to one endpoint, each recorded (and so retried) on its own.
+func (db *DB) DeliveriesOfJob(ctx context.Context, jobID int64) ([]opendata.Delivery, error) {
+	rows, err := db.query(ctx, `SELECT `+deliveryColumns+` FROM webhook_deliveries d
+		JOIN events e ON e.seq = d.event_seq WHERE d.job_id = $1 ORDER BY d.event_seq`, jobID)
+	if err != nil {
+		return nil, fmt.Errorf("deliveries of job: %w", err)
 	}
-	return d, nil
+	defer rows.Close()
+	var out []opendata.Delivery
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, fmt.Errorf("deliveries of job: %w", err)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
 }
 
 // RecordDelivery keeps the outcome of an attempt of delivery d (its Attempts,
