@@ -16,7 +16,7 @@ func init() {
 		"error.csrf.title":            "Le formulaire a expiré",
 		"error.csrf":                  "Ce formulaire n’a pas été accepté parce qu’il a expiré ou ne provient pas de ce site. Revenez en arrière, rechargez la page et réessayez.",
 		"error.forbidden.title":       "Accès refusé",
-		"error.forbidden":             "Vous êtes connecté, mais cette page ne vous est pas destinée. Seuls la personne-ressource de la soumission, les approbateurs de son projet et les administrateurs peuvent l’ouvrir.",
+		"error.forbidden":             "Vous êtes connecté, mais cette page ne vous est pas destinée. Seuls la personne-ressource de la soumission, les personnes approbatrices de son projet et les administrateurs peuvent l’ouvrir.",
 		"error.not_found.title":       "Page introuvable",
 		"error.not_found":             "Il n’y a rien à cette adresse.",
 		"error.signed_out.title":      "Connectez-vous pour continuer",

@@ -103,7 +103,7 @@ func init() {
 		"action.help.submit_for_approval":    "Envoyer la soumission aux personnes approbatrices du projet. Elle ne peut plus être modifiée pendant leur examen.",
 		"action.help.approve":                "Approuver la diffusion de ce jeu de données. Il est ensuite publié dans le registre.",
 		"action.help.request_changes":        "Renvoyer la soumission à sa personne-ressource en précisant quoi modifier.",
-		"action.help.reject":                 "Refuser la diffusion de ce jeu de données. Cette décision est définitive.",
+		"action.help.reject":                 "Rejeter la diffusion de ce jeu de données. Cette décision est définitive.",
 		"action.help.withdraw":               "Arrêter cette soumission. C’est définitif : pour diffuser le jeu de données plus tard, soumettez-le de nouveau.",
 		"action.help.retry_publishing":       "Tenter de nouveau de publier le jeu de données dans le registre.",
 		"action.help.unpublish":              "Retirer le jeu de données du registre.",

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/opendata-datahub/datahub/internal/i18n"
 )
 
 // steps lists every constructor with the phrases and links its message must carry, once per language.
@@ -26,7 +28,7 @@ var steps = []struct {
 		func(d Data) []string { return []string{d.FlowURL} }, withReason},
 	{"Approved", Approved, []string{"was approved"}, []string{"a été approuvé"},
 		func(d Data) []string { return []string{d.FlowURL} }, titles},
-	{"Rejected", Rejected, []string{"rejected"}, []string{"a refusé"},
+	{"Rejected", Rejected, []string{"rejected"}, []string{"a rejeté"},
 		func(d Data) []string { return []string{d.FlowURL} }, withReason},
 	{"Withdrawn", Withdrawn, []string{"was withdrawn"}, []string{"a été retiré"},
 		func(d Data) []string { return []string{d.FlowURL} }, withReason},
@@ -146,5 +148,28 @@ func TestWithdrawnWithoutReason(t *testing.T) {
 func TestSubjectStaysOneLine(t *testing.T) {
 	if got := oneLine(" a\r\nb\tc "); got != "a b c" {
 		t.Errorf("oneLine = %q", got)
+	}
+}
+
+// TestMailFollowsTheGlossary: the French of every email uses the service's
+// terms (i18n.Glossary), as the pages do.
+func TestMailFollowsTheGlossary(t *testing.T) {
+	entries, err := templateFiles.ReadDir("templates")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, _ := templateFiles.ReadFile("templates/" + e.Name())
+		text := strings.ToLower(string(b))
+		if i := strings.Index(text, `{{define "fr"`); i >= 0 {
+			text = text[i:]
+		}
+		for _, term := range i18n.Glossary {
+			for _, bad := range term.Avoid {
+				if strings.Contains(text, bad) {
+					t.Errorf("%s: %q is said %q: use %q", e.Name(), term.EN, bad, term.FR)
+				}
+			}
+		}
 	}
 }

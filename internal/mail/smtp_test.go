@@ -219,7 +219,7 @@ func TestSMTPDelivers(t *testing.T) {
 			if len(p.To) != 2 || p.To[0].Name != "Céline Tremblay" {
 				t.Errorf("To header %v", p.To)
 			}
-			if !strings.Contains(p.Text, "Un approbateur a demandé des modifications") ||
+			if !strings.Contains(p.Text, "Une personne approbatrice a demandé des modifications") ||
 				!strings.Contains(p.Text, d.FlowURL) || !strings.Contains(p.HTML, "&lt;script&gt;") {
 				t.Errorf("body did not decode as sent:\n%s", p.Text)
 			}

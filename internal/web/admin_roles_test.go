@@ -102,7 +102,7 @@ func TestAdminRolesInFrench(t *testing.T) {
 	rig.as(t, "ann@example.gc.ca", approverOf("NRC"))
 	r := admin.get(t, "/admin/roles?lang=fr")
 	wantCode(t, r, http.StatusOK)
-	has(t, r, "Attribuer un rôle", "Approbateur", "Administrateur", "C’est vous", "NRC")
+	has(t, r, "Attribuer un rôle", "Personne approbatrice", "Administrateur", "C’est vous", "NRC")
 	self := admin.post(t, "/admin/roles/revoke", "email", "admin@example.gc.ca", "role", "admin")
 	has(t, self, "Vous ne pouvez pas retirer votre propre rôle d’administrateur")
 	// The language chosen with ?lang=fr carries over, to the flash message too.
