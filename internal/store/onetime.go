@@ -8,15 +8,18 @@ import (
 	"time"
 )
 
-// SaveOneTime keeps a sealed result for the session under id until expires,
-// and drops the results that have expired.
-func (db *DB) SaveOneTime(ctx context.Context, id string, sessionHash []byte, sealed string, expires time.Time) error {
+// SaveOneTime keeps a sealed result (or a flash message's name) for the
+// session under id for ttl, replacing one under the same id, and drops
+// the results that have expired.
+func (db *DB) SaveOneTime(ctx context.Context, id string, sessionHash []byte, sealed string, ttl time.Duration) error {
+	expires := db.now().Add(ttl)
 	err := db.update(ctx, func(tx *Tx) error {
 		if _, err := tx.Exec(`DELETE FROM one_time_results WHERE expires_at < $1`, micros(db.now())); err != nil {
 			return err
 		}
-		_, err := tx.Exec(`INSERT INTO one_time_results (id, session_hash, sealed, expires_at) VALUES ($1, $2, $3, $4)`,
-			id, sessionHash, sealed, micros(expires))
+		_, err := tx.Exec(`INSERT INTO one_time_results (id, session_hash, sealed, expires_at) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (id) DO UPDATE SET session_hash = excluded.session_hash, sealed = excluded.sealed,
+				expires_at = excluded.expires_at`, id, sessionHash, sealed, micros(expires))
 		return err
 	})
 	if err != nil {

@@ -1,9 +1,11 @@
 package web
 
 import (
+	"encoding/hex"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -49,7 +51,33 @@ func (s *Server) adminHome(w http.ResponseWriter, r *http.Request, v *viewer) {
 
 // seeOther ends a successful POST: to the page, with a message shown once (PRG).
 func (s *Server) seeOther(w http.ResponseWriter, r *http.Request, v *viewer, page, flash string) {
+	if v.SignedIn() { // the message is the session's, read once: a reload does not repeat it
+		if err := s.db.SaveOneTime(r.Context(), flashID(v, flash), v.session.Hash, flash, flashFor); err != nil {
+			s.logger.WarnContext(r.Context(), "flash message not kept", "err", err)
+		}
+	}
 	http.Redirect(w, r, page+"?flash="+url.QueryEscape(flash), http.StatusSeeOther)
+}
+
+// flashFor is how long a confirmation waits to be shown after its redirect.
+const flashFor = 5 * time.Minute
+
+// flashID names a session's pending confirmation message.
+func flashID(v *viewer, name string) string {
+	return "flash:" + hex.EncodeToString(v.session.Hash) + ":" + name
+}
+
+// takeFlash says whether the session had the confirmation name pending, and
+// forgets it: a confirmation shows once, not again on a reload or a shared link.
+func (s *Server) takeFlash(r *http.Request, v *viewer, name string) bool {
+	if !v.SignedIn() {
+		return true // before sign-in (the link sent, say), a message carries nothing of the session's
+	}
+	got, err := s.db.TakeOneTime(r.Context(), flashID(v, name), v.session.Hash)
+	if err != nil {
+		s.logger.WarnContext(r.Context(), "flash message not read", "err", err)
+	}
+	return got != ""
 }
 
 // inputError is a problem with one form field, shown next to it and in the

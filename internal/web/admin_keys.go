@@ -65,7 +65,7 @@ func (s *Server) keepNewKey(r *http.Request, v *viewer, key string) (string, err
 	if err != nil {
 		return "", err
 	}
-	return id, s.db.SaveOneTime(r.Context(), id, v.session.Hash, sealed, s.cfg.Now().Add(newKeyFor))
+	return id, s.db.SaveOneTime(r.Context(), id, v.session.Hash, sealed, newKeyFor)
 }
 
 // takeNewKey returns the key kept under id for this session, once; "" after that.

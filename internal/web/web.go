@@ -208,7 +208,7 @@ func (s *Server) newPage(w http.ResponseWriter, r *http.Request, v *viewer) Page
 		p.User, p.Admin = v.Actor.Email, v.Actor.IsAdmin()
 		p.Approver = v.Actor.Approver || len(v.Actor.ApproverOf) > 0
 	}
-	if f := r.URL.Query().Get("flash"); f != "" && i18n.Has(l, "flash."+f) {
+	if f := r.URL.Query().Get("flash"); f != "" && i18n.Has(l, "flash."+f) && s.takeFlash(r, v, f) {
 		p.Flash = i18n.T(l, "flash."+f)
 	}
 	return p
