@@ -157,8 +157,13 @@ func (w *notifyWorker) message(ctx context.Context, sub *opendata.Submission, ar
 	case opendata.NoticeChangesRequested:
 		contact()
 		build = mail.ChangesRequested
-	case opendata.NoticeApproved:
+	case opendata.NoticeApproved: // say exactly what happens next: publishing, or a dry run
 		contact()
+		_, _, err := w.db.TargetFor(ctx, sub.Project)
+		if err != nil && opendata.ErrorCode(err) != opendata.ENOTFOUND {
+			return mail.Message{}, err
+		}
+		d.DryRun = err != nil
 		build = mail.Approved
 	case opendata.NoticeRejected:
 		contact()

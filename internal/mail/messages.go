@@ -24,6 +24,7 @@ type Data struct {
 	DatasetURL string        // Published: the dataset on the registry
 	Reason     string        // ChangesRequested, Rejected, Withdrawn (optional): the reason given
 	Detail     string        // PublishFailed: the publishing error, for admins
+	DryRun     bool          // Approved: no registry is configured for the project, so nothing will be sent yet
 }
 
 // SignInLink carries a one-time sign-in link, valid for d.ValidFor.

@@ -173,3 +173,21 @@ func TestMailFollowsTheGlossary(t *testing.T) {
 		}
 	}
 }
+
+// The approval email says exactly what happens next: publishing, or a dry run.
+func TestApprovedSaysWhatHappensNext(t *testing.T) {
+	d := Data{To: []string{"a@example.gc.ca"}, TitleEN: "T", TitleFR: "T", FlowURL: "https://datahub.example/flow/x"}
+	if m := Approved(d); !strings.Contains(m.Text, "you will receive another message") || strings.Contains(m.Text, "nothing was sent") {
+		t.Errorf("with a registry:\n%s", m.Text)
+	}
+	d.DryRun = true
+	m := Approved(d)
+	for _, want := range []string{"nothing was sent", "rien n’a donc été envoyé"} {
+		if !strings.Contains(m.Text, want) || !strings.Contains(m.HTML, want) {
+			t.Errorf("dry run lacks %q:\n%s", want, m.Text)
+		}
+	}
+	if strings.Contains(m.Text, "another message") {
+		t.Errorf("dry run promises publishing:\n%s", m.Text)
+	}
+}
