@@ -28,22 +28,60 @@ func writeEvent(tx *Tx, j *Job) (bool, error) {
 			return false, fmt.Errorf("write event: %w", err)
 		}
 	}
-	var endpoint sql.NullString
-	err = tx.QueryRow(`INSERT INTO events (project, submission_id, type, at, data)
-		SELECT project, id, $2, $3, $4 FROM submissions WHERE id = $1 RETURNING seq`,
-		j.SubmissionID, string(e.Type), micros(tx.db.now()), string(data)).Scan(&j.Event)
+	owner, err := tx.eventOwner(j.SubmissionID)
 	if err != nil {
 		return false, fmt.Errorf("write event: %w", err)
 	}
-	err = tx.QueryRow(`SELECT w.key_prefix FROM submissions s JOIN webhooks w ON w.key_prefix = s.key_prefix
-		WHERE s.id = $1 AND w.disabled_at IS NULL`, j.SubmissionID).Scan(&endpoint)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	} else if err != nil {
+	err = tx.QueryRow(`INSERT INTO events (project, submission_id, type, at, data) VALUES ($1, $2, $3, $4, $5) RETURNING seq`,
+		owner.project, j.SubmissionID, string(e.Type), micros(tx.db.now()), string(data)).Scan(&j.Event)
+	if err != nil {
 		return false, fmt.Errorf("write event: %w", err)
 	}
-	j.Endpoint = endpoint.String
+	hook, err := tx.hasEndpoint(owner.keyPrefix)
+	if err != nil || !hook {
+		return false, err
+	}
+	j.Endpoint = owner.keyPrefix
 	return true, nil
+}
+
+// eventOwner returns the project and key of submission id, read once per transaction.
+func (tx *Tx) eventOwner(id string) (eventOwner, error) {
+	if o, ok := tx.owners[id]; ok {
+		return o, nil
+	}
+	var o eventOwner
+	if err := tx.QueryRow(`SELECT project, key_prefix FROM submissions WHERE id = $1`, id).Scan(&o.project, &o.keyPrefix); err != nil {
+		return o, err
+	}
+	tx.noteOwner(id, o)
+	return o, nil
+}
+
+// noteOwner records the project and key of a submission the transaction wrote or read.
+func (tx *Tx) noteOwner(id string, o eventOwner) {
+	if tx.owners == nil {
+		tx.owners = map[string]eventOwner{}
+	}
+	tx.owners[id] = o
+}
+
+// hasEndpoint says whether the key has a working webhook endpoint, read once
+// per transaction until a write to webhooks (webhooksChanged).
+func (tx *Tx) hasEndpoint(prefix string) (bool, error) {
+	if has, ok := tx.endpoints[prefix]; ok {
+		return has, nil
+	}
+	var n int
+	err := tx.QueryRow(`SELECT count(*) FROM webhooks WHERE key_prefix = $1 AND disabled_at IS NULL`, prefix).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("write event: %w", err)
+	}
+	if tx.endpoints == nil {
+		tx.endpoints = map[string]bool{}
+	}
+	tx.endpoints[prefix] = n > 0
+	return n > 0, nil
 }
 
 // linkDelivery records the delivery that job jobID makes of the event.

@@ -48,6 +48,7 @@ func (db *DB) CreateSubmission(ctx context.Context, s *opendata.Submission, repl
 				return err
 			}
 		}
+		tx.noteOwner(s.ID, eventOwner{opendata.NormProject(s.Project), s.KeyPrefix})
 		for _, t := range s.History {
 			if err := insertTransition(tx, s.ID, t); err != nil {
 				return err

@@ -12,7 +12,19 @@ type Tx struct {
 	tx   *sql.Tx
 	ctx  context.Context
 	jobs []Job // the effects of its writes, inserted together before COMMIT (enqueueEffects)
+
+	// What the transaction's events need to know, kept for its other writes:
+	// a group commit writes many events of one key's new submissions.
+	owners    map[string]eventOwner // submission id → its project and key
+	endpoints map[string]bool       // key prefix → has a working webhook endpoint
 }
+
+// eventOwner is whose feed and whose endpoint a submission's events go to.
+type eventOwner struct{ project, keyPrefix string }
+
+// webhooksChanged forgets what the transaction knew of endpoints: a write to
+// webhooks calls it, so later events in the same transaction see the change.
+func (t *Tx) webhooksChanged() { t.endpoints = nil }
 
 // Exec runs a statement in the transaction.
 func (t *Tx) Exec(q string, args ...any) (sql.Result, error) {

@@ -34,6 +34,7 @@ func (db *DB) SetWebhook(ctx context.Context, prefix, url, sealedSecret string) 
 	}
 	now := micros(db.now())
 	err = db.update(ctx, func(tx *Tx) error {
+		tx.webhooksChanged()
 		var n int
 		if err := tx.QueryRow(`SELECT count(*) FROM api_keys WHERE prefix = $1`, prefix).Scan(&n); err != nil {
 			return err
@@ -77,6 +78,7 @@ func (db *DB) RotateWebhook(ctx context.Context, prefix, sealedSecret string, ol
 // Deliveries already queued find no endpoint and stop.
 func (db *DB) RemoveWebhook(ctx context.Context, prefix string) error {
 	err := db.update(ctx, func(tx *Tx) error {
+		tx.webhooksChanged()
 		return tx.execOne(opendata.Errorf(opendata.ENOTFOUND, "key %s has no webhook", prefix),
 			`DELETE FROM webhooks WHERE key_prefix = $1`, prefix)
 	})
@@ -196,6 +198,7 @@ func (db *DB) DeliveriesOfJob(ctx context.Context, jobID int64) ([]opendata.Deli
 func (db *DB) RecordDelivery(ctx context.Context, d opendata.Delivery) (disabled bool, err error) {
 	now := db.now()
 	err = db.update(ctx, func(tx *Tx) error {
+		tx.webhooksChanged()
 		if _, err := tx.Exec(`UPDATE webhook_deliveries SET attempts = $2, last_status = $3, last_error = $4, last_at = $5,
 			next_at = $6, done_at = $7, outcome = $8 WHERE id = $1`, d.ID, d.Attempts, d.LastStatus, d.LastError,
 			nullMicros(d.LastAt), nullMicros(d.NextAt), nullMicros(d.DoneAt), d.Outcome); err != nil {

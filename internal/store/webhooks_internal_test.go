@@ -69,3 +69,47 @@ func TestEndpointDisabledAfterThreeDaysOfFailures(t *testing.T) {
 		t.Fatalf("set again: %v, status %s", err, status())
 	}
 }
+
+// A transaction reads whether a key has an endpoint once for all its events,
+// and reads it again after it writes to webhooks: an endpoint set earlier in
+// the same group commit receives the events written after it.
+func TestEndpointKnownPerTransaction(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, Config{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	const prefix = "dh_abcdefgh"
+	if err := db.CreateKey(ctx, &opendata.APIKey{Prefix: prefix, Hash: make([]byte, 32), Project: "CFS", Client: "c",
+		Contact: "c@example.gc.ca", CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	var reads []string
+	db.observe = func(q string, _ []any) { reads = append(reads, q) }
+	err = db.update(ctx, func(tx *Tx) error {
+		reads = reads[:0]
+		for range 3 {
+			if has, err := tx.hasEndpoint(prefix); err != nil || has {
+				t.Fatalf("before an endpoint: has = %v, %v", has, err)
+			}
+		}
+		if len(reads) != 1 {
+			t.Errorf("3 lookups ran %d queries, want 1", len(reads))
+		}
+		if _, err := tx.Exec(`INSERT INTO webhooks (key_prefix, url, secret_sealed, created_at, updated_at) VALUES ($1, 'https://h.test/', 's', 0, 0)`, prefix); err != nil {
+			return err
+		}
+		tx.webhooksChanged()
+		if has, err := tx.hasEndpoint(prefix); err != nil || !has {
+			t.Errorf("after setting an endpoint: has = %v, %v", has, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
