@@ -84,11 +84,10 @@ func (tx *Tx) hasEndpoint(prefix string) (bool, error) {
 	return n > 0, nil
 }
 
-// linkDelivery records the delivery that job jobID makes of the event.
-func linkDelivery(tx *Tx, j Job, jobID int64) error {
-	_, err := tx.Exec(`INSERT INTO webhook_deliveries (event_seq, key_prefix, job_id, next_at, created_at)
-		VALUES ($1, $2, $3, $4, $4)`, j.Event, j.Endpoint, jobID, micros(tx.db.now()))
-	return err
+// deliveryRows records the delivery that a job makes of its event.
+var deliveryRows = rowInsert{
+	into: `webhook_deliveries (event_seq, key_prefix, job_id, next_at, created_at)`, columns: 5,
+	values: func(j Job, jobID, now int64) []any { return []any{j.Event, j.Endpoint, jobID, now, now} },
 }
 
 // MaxEventsPage bounds one page of the events feed.

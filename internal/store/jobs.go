@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/opendata-datahub/datahub/internal/opendata"
@@ -70,16 +72,18 @@ func (db *DB) JobStatuses(ctx context.Context, ids []int64) ([]JobStatus, error)
 
 // effectRow is what the store keeps beside the job of one kind of effect: a
 // row written with the change (before, which also says whether a job is
-// needed at all) and the job's id once known (after).
+// needed at all) and, once the job's id is known, a statement run per job
+// (after) or a row inserted with the batch's others (link).
 type effectRow struct {
 	before func(tx *Tx, j *Job) (enqueue bool, err error)
 	after  func(tx *Tx, j Job, jobID int64) error
+	link   *rowInsert
 }
 
 // effectRows lists the kinds of effect that keep rows of their own.
 var effectRows = map[opendata.EffectKind]effectRow{
 	opendata.EffectCheckFile: {before: pendFileCheck, after: linkFileCheck},
-	opendata.EffectEvent:     {before: writeEvent, after: linkDelivery},
+	opendata.EffectEvent:     {before: writeEvent, link: &deliveryRows},
 }
 
 // queueEffects asks for the effects' jobs, inserted before COMMIT with the
@@ -124,16 +128,88 @@ func (t *Tx) enqueueEffects() error {
 		return fmt.Errorf("enqueue jobs: %d ids for %d jobs", len(ids), len(t.jobs))
 	}
 	now := micros(t.db.now())
+	links := map[*rowInsert][]any{}
 	for i, j := range t.jobs {
-		if row := effectRows[j.Effect.Kind]; row.after != nil {
+		row := effectRows[j.Effect.Kind]
+		if row.after != nil {
 			if err := row.after(t, j, ids[i]); err != nil {
 				return err
 			}
 		}
-		if _, err := t.Exec(InsertSubmissionJobSQL, j.SubmissionID, ids[i], string(j.Effect.Kind), now); err != nil {
+		if row.link != nil {
+			links[row.link] = append(links[row.link], row.link.values(j, ids[i], now)...)
+		}
+		links[&submissionJobRows] = append(links[&submissionJobRows], j.SubmissionID, ids[i], string(j.Effect.Kind), now)
+	}
+	for r, args := range links {
+		if err := r.insert(t, args); err != nil {
 			return err
 		}
 	}
 	t.jobs = t.jobs[:0]
 	return nil
+}
+
+// submissionJobRows links each job to its submission (InsertSubmissionJobSQL, for many).
+var submissionJobRows = rowInsert{
+	into: `submission_jobs (submission_id, job_id, kind, created_at)`, columns: 4,
+	values: func(j Job, jobID, now int64) []any {
+		return []any{j.SubmissionID, jobID, string(j.Effect.Kind), now}
+	},
+}
+
+// rowInsert is an insert of many rows at once, of the jobs of one group
+// commit: one statement per chunk instead of one per row.
+type rowInsert struct {
+	into    string // table (columns)
+	columns int
+	values  func(j Job, jobID, now int64) []any // a row's values, in the columns' order
+
+	once  sync.Once
+	texts map[int]string // statement of each size in insertChunks
+}
+
+// insertChunks are the sizes of the statements rowInsert runs: few shapes, so
+// that each is prepared once per connection and then reused.
+var insertChunks = []int{64, 16, 4, 1}
+
+// insert inserts the rows whose values args holds one after the other.
+func (r *rowInsert) insert(tx *Tx, args []any) error {
+	r.once.Do(func() {
+		r.texts = map[int]string{}
+		for _, size := range insertChunks {
+			r.texts[size] = r.statement(size)
+		}
+	})
+	rows := len(args) / r.columns
+	for _, size := range insertChunks {
+		for ; rows >= size; rows -= size {
+			n := size * r.columns
+			if _, err := tx.Exec(r.texts[size], args[:n]...); err != nil {
+				return fmt.Errorf("insert into %s: %w", r.into, err)
+			}
+			args = args[n:]
+		}
+	}
+	return nil
+}
+
+// statement is the INSERT of size rows.
+func (r *rowInsert) statement(size int) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO " + r.into + " VALUES ")
+	for i := range size {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for c := range r.columns {
+			if c > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "$%d", i*r.columns+c+1)
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
 }

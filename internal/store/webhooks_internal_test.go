@@ -113,3 +113,39 @@ func TestEndpointKnownPerTransaction(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A group commit inserts its rows of many jobs in statements of a few sizes,
+// and every row arrives.
+func TestRowInsertChunks(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, Config{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.write.ExecContext(ctx, InsertSubmissionSQL, "s", "CFS", "f", "dh_abcdefgh", "received", "c@example.gc.ca", "{}", 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{1, 3, 4, 21, 64, 85, 256} {
+		err := db.update(ctx, func(tx *Tx) error {
+			var args []any
+			for i := range n {
+				args = append(args, submissionJobRows.values(Job{SubmissionID: "s", Effect: opendata.Effect{Kind: opendata.EffectNotify}}, int64(n*1000+i), 7)...)
+			}
+			return submissionJobRows.insert(tx, args)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got int
+		if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM submission_jobs WHERE job_id >= $1 AND job_id < $2`, n*1000, n*1000+n).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != n {
+			t.Errorf("%d rows inserted, %d found", n, got)
+		}
+	}
+}
