@@ -73,7 +73,8 @@ func (db *DB) JobStatuses(ctx context.Context, ids []int64) ([]JobStatus, error)
 // effectRow is what the store keeps beside the job of one kind of effect: a
 // row written with the change (before, which also says whether a job is
 // needed at all) and, once the job's id is known, a statement run per job
-// (after) or a row inserted with the batch's others (link).
+// (after) and the row that links the job to what it is for, inserted with the
+// batch's others (link; by default a submission_jobs row).
 type effectRow struct {
 	before func(tx *Tx, j *Job) (enqueue bool, err error)
 	after  func(tx *Tx, j Job, jobID int64) error
@@ -114,7 +115,8 @@ func queueEffects(tx *Tx, submissionID string, effects []opendata.Effect) error 
 }
 
 // enqueueEffects inserts the jobs that the transaction's writes asked for, in
-// one call for the whole group commit, and links each to its submission.
+// one call for the whole group commit, and links each to its submission (a
+// webhook delivery to its event, which names the submission).
 // Writers call it after the last write and before COMMIT.
 func (t *Tx) enqueueEffects() error {
 	if len(t.jobs) == 0 {
@@ -136,10 +138,11 @@ func (t *Tx) enqueueEffects() error {
 				return err
 			}
 		}
-		if row.link != nil {
-			links[row.link] = append(links[row.link], row.link.values(j, ids[i], now)...)
+		link := row.link
+		if link == nil {
+			link = &submissionJobRows
 		}
-		links[&submissionJobRows] = append(links[&submissionJobRows], j.SubmissionID, ids[i], string(j.Effect.Kind), now)
+		links[link] = append(links[link], link.values(j, ids[i], now)...)
 	}
 	for r, args := range links {
 		if err := r.insert(t, args); err != nil {
