@@ -9,12 +9,13 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"syscall"
 )
 
 // targetError is a URL the fetcher will not follow: a scheme other than http(s), or credentials.
-type targetError struct{ url, why string }
+type targetError struct{ url, why, code string }
 
 func (e *targetError) Error() string { return fmt.Sprintf("the URL %q is refused: %s", e.url, e.why) }
 
@@ -27,10 +28,10 @@ func (e *redirectLimitError) Error() string {
 
 func checkTarget(u *url.URL) error {
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return &targetError{redact(u), "only http and https are allowed"}
+		return &targetError{redact(u), "only http and https are allowed", WhyURLScheme}
 	}
 	if u.User != nil {
-		return &targetError{redact(u), "it must not carry a user name or password"}
+		return &targetError{redact(u), "it must not carry a user name or password", WhyURLCredentials}
 	}
 	return nil
 }
@@ -60,18 +61,18 @@ func statusFailure(res Result) Result {
 	res.State = Failed
 	switch {
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
-		res.Reason = fmt.Sprintf("the server answered %s: the file must be public, reachable without signing in", status)
+		res.because(WhyHTTPAuth, "status", status)
 	case code == http.StatusNotFound || code == http.StatusGone:
-		res.Reason = fmt.Sprintf("the server answered %s: check that the file URL is right", status)
+		res.because(WhyHTTPNotFound, "status", status)
 	case code >= 400 && code < 500:
-		res.Reason = fmt.Sprintf("the server answered %s", status)
+		res.because(WhyHTTPClientError, "status", status)
 	case code >= 500:
-		res.Reason = fmt.Sprintf("the server answered %s, a server error", status)
+		res.because(WhyHTTPServerError, "status", status)
 		res.Retryable = true
 	case code >= 300:
-		res.Reason = fmt.Sprintf("the server answered %s without a redirect to follow; 200 OK with the file is expected", status)
+		res.because(WhyHTTPRedirect, "status", status)
 	default:
-		res.Reason = fmt.Sprintf("the server answered %s; 200 OK with the file is expected", status)
+		res.because(WhyHTTPUnexpected, "status", status)
 	}
 	return res
 }
@@ -92,44 +93,50 @@ func (c *Client) failure(ctx context.Context, err error, res Result, firstURL st
 	)
 	switch {
 	case errors.As(err, &refused):
-		res.State, res.Retryable, res.Reason = Refused, false, refused.Error()
+		res.State, res.Retryable = Refused, false
+		res.because(WhyAddressRefused, refusalArgs(refused)...)
 		var hop *url.Error
 		if errors.As(err, &hop) && firstURL != "" && hop.URL != firstURL {
 			if u, perr := url.Parse(hop.URL); perr == nil {
-				res.Reason = fmt.Sprintf("the server redirected to %q, and %s", redact(u), refused)
+				res.because(WhyRedirectRefused, append([]string{"url", redact(u)}, refusalArgs(refused)...)...)
 			}
 		}
 	case errors.As(err, &target):
 		res.State, res.Retryable = Refused, false
-		res.Reason = fmt.Sprintf("the server redirected to %q, which is refused: %s", target.url, target.why)
+		code := WhyRedirectScheme
+		if target.code == WhyURLCredentials {
+			code = WhyRedirectCredential
+		}
+		res.because(code, "url", target.url)
 	case errors.As(err, &limit):
-		res.Retryable, res.Reason = false, limit.Error()
+		res.Retryable = false
+		res.because(WhyTooManyRedirects, "max", strconv.Itoa(limit.max))
 	case errors.Is(cause, errTotalTimeout):
-		res.Reason = fmt.Sprintf("the download did not finish within %s", c.cfg.TotalTimeout)
+		res.because(WhyTotalTimeout, "duration", c.cfg.TotalTimeout.String())
 	case errors.Is(cause, errIdleTimeout):
-		res.Reason = fmt.Sprintf("the server sent no data for %s", c.cfg.IdleReadTimeout)
+		res.because(WhyIdleTimeout, "duration", c.cfg.IdleReadTimeout.String())
 	case cause != nil:
-		res.Reason = "the check was cancelled before it finished"
+		res.because(WhyCancelled)
 	case errors.As(err, &dnsErr):
 		res.Retryable = !dnsErr.IsNotFound
-		res.Reason = fmt.Sprintf("the host name %q could not be resolved", dnsErr.Name)
+		res.because(WhyDNSFailed, "host", dnsErr.Name)
 		if dnsErr.IsNotFound {
-			res.Reason = fmt.Sprintf("the host name %q does not exist", dnsErr.Name)
+			res.because(WhyDNSNotFound, "host", dnsErr.Name)
 		}
 	case errors.As(err, &certErr):
 		res.Retryable = false
-		res.Reason = "the server's TLS certificate could not be verified: " + rootMessage(err)
+		res.because(WhyTLSUnverified, "detail", rootMessage(err))
 	case errors.As(err, &dialErr):
-		res.Reason = fmt.Sprintf("could not connect to host %q: %s", dialErr.host, rootMessage(dialErr.err))
+		res.because(WhyConnectFailed, "host", dialErr.host, "detail", rootMessage(dialErr.err))
 		if errors.As(dialErr.err, &netErr) && netErr.Timeout() {
-			res.Reason = fmt.Sprintf("could not connect to host %q within %s", dialErr.host, c.cfg.ConnectTimeout)
+			res.because(WhyConnectTimeout, "host", dialErr.host, "duration", c.cfg.ConnectTimeout.String())
 		}
 	case errors.As(err, &netErr) && netErr.Timeout():
-		res.Reason = fmt.Sprintf("the server did not answer within %s", c.cfg.HeaderTimeout)
+		res.because(WhyHeaderTimeout, "duration", c.cfg.HeaderTimeout.String())
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNRESET):
-		res.Reason = "the connection was closed before the whole file was received"
+		res.because(WhyConnectionClosed)
 	default:
-		res.Reason = "the file could not be downloaded: " + rootMessage(err)
+		res.because(WhyDownloadFailed, "detail", rootMessage(err))
 	}
 	return res
 }

@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"hash"
 	"io"
 	"mime"
@@ -68,16 +67,18 @@ const (
 // trying again later may help (5xx, timeouts, broken connections). A Client makes one attempt:
 // retrying is the caller's job.
 type Result struct {
-	State        State     `json:"state"`
-	HTTPStatus   int       `json:"http_status,omitempty"`
-	Size         int64     `json:"size,omitempty"`
-	ContentType  string    `json:"content_type,omitempty"`  // sniffed from the content
-	DeclaredType string    `json:"declared_type,omitempty"` // the server's Content-Type
-	SHA256       string    `json:"sha256,omitempty"`        // lowercase hex
-	Format       string    `json:"format,omitempty"`        // CKAN format code
-	Reason       string    `json:"reason,omitempty"`
-	Retryable    bool      `json:"retryable,omitempty"`
-	CheckedAt    time.Time `json:"checked_at"`
+	State        State             `json:"state"`
+	HTTPStatus   int               `json:"http_status,omitempty"`
+	Size         int64             `json:"size,omitempty"`
+	ContentType  string            `json:"content_type,omitempty"`  // sniffed from the content
+	DeclaredType string            `json:"declared_type,omitempty"` // the server's Content-Type
+	SHA256       string            `json:"sha256,omitempty"`        // lowercase hex
+	Format       string            `json:"format,omitempty"`        // CKAN format code
+	Reason       string            `json:"reason,omitempty"`        // in English; see ReasonCode
+	ReasonCode   string            `json:"reason_code,omitempty"`   // why, as one of ReasonCodes
+	ReasonArgs   map[string]string `json:"reason_args,omitempty"`
+	Retryable    bool              `json:"retryable,omitempty"`
+	CheckedAt    time.Time         `json:"checked_at"`
 }
 
 // Client checks file URLs. It is safe for concurrent use.
@@ -118,13 +119,15 @@ var (
 func (c *Client) check(ctx context.Context, rawURL string) Result {
 	u, err := url.Parse(rawURL)
 	if err != nil || !u.IsAbs() {
-		return Result{State: Failed, Reason: "the file URL is not a valid absolute URL"}
+		return failed(Failed, WhyURLInvalid)
 	}
 	if err := checkTarget(u); err != nil {
-		return Result{State: Refused, Reason: err.Error()}
+		var target *targetError
+		errors.As(err, &target)
+		return failed(Refused, target.code, "url", target.url)
 	}
 	if u.Hostname() == "" {
-		return Result{State: Failed, Reason: "the file URL has no host name"}
+		return failed(Failed, WhyURLNoHost)
 	}
 	ctx, cancelTotal := context.WithTimeoutCause(ctx, c.cfg.TotalTimeout, errTotalTimeout)
 	defer cancelTotal()
@@ -133,7 +136,7 @@ func (c *Client) check(ctx context.Context, rawURL string) Result {
 
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return Result{State: Failed, Reason: "the file URL is not a valid absolute URL"}
+		return failed(Failed, WhyURLInvalid)
 	}
 	req.Header.Set("User-Agent", c.cfg.UserAgent)
 	req.Header.Set("Accept", "*/*")
@@ -170,7 +173,8 @@ func (c *Client) read(ctx context.Context, cancel context.CancelCauseFunc, resp 
 		return c.tooLarge(res)
 	}
 	if n == 0 {
-		res.State, res.Reason = Failed, "the file is empty"
+		res.State = Failed
+		res.because(WhyEmpty)
 		return res
 	}
 	res.State = Passed
@@ -181,9 +185,16 @@ func (c *Client) read(ctx context.Context, cancel context.CancelCauseFunc, resp 
 	return res
 }
 
+// failed is a result that did not get as far as asking the server.
+func failed(state State, code string, pairs ...string) Result {
+	res := Result{State: state}
+	res.because(code, pairs...)
+	return res
+}
+
 func (c *Client) tooLarge(res Result) Result {
 	res.State, res.Retryable = Failed, false
-	res.Reason = fmt.Sprintf("the file is larger than the limit of %s", byteSize(c.cfg.MaxBytes))
+	res.because(WhyTooLarge, "limit", byteSize(c.cfg.MaxBytes))
 	return res
 }
 
