@@ -20,6 +20,8 @@ type FileCheckView struct {
 	SHA256      string              `json:"sha256,omitempty"`
 	Format      string              `json:"format,omitempty"`
 	Reason      string              `json:"reason,omitempty"`
+	ReasonCode  string              `json:"reason_code,omitempty"`
+	ReasonArgs  map[string]string   `json:"reason_args,omitempty"`
 	Attempts    int                 `json:"attempts"`
 }
 
@@ -40,7 +42,7 @@ const jobsShown = 10
 
 func fileCheckView(c *opendata.FileCheck) *FileCheckView {
 	return &FileCheckView{State: c.State, RequestedAt: c.RequestedAt, CheckedAt: c.CheckedAt, HTTPStatus: c.HTTPStatus,
-		Size: c.Size, ContentType: c.ContentType, SHA256: c.SHA256, Format: c.Format, Reason: c.Reason, Attempts: c.Attempts}
+		Size: c.Size, ContentType: c.ContentType, SHA256: c.SHA256, Format: c.Format, Reason: c.Reason, ReasonCode: c.ReasonCode, ReasonArgs: c.ReasonArgs, Attempts: c.Attempts}
 }
 
 // addBackground adds the file check and the submission's recent file check

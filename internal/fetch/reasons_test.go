@@ -14,11 +14,17 @@ import (
 // Every reason a check gives is coded, its English is the catalogue's, and
 // the catalogue says it in French too, with the same arguments.
 func TestReasonsAreCodedAndTranslated(t *testing.T) {
+	if len(EnglishReasons) != len(ReasonCodes) {
+		t.Errorf("%d codes, %d English reasons", len(ReasonCodes), len(EnglishReasons))
+	}
 	for _, code := range ReasonCodes {
 		for _, lang := range []i18n.Lang{i18n.EN, i18n.FR} {
 			if !i18n.Has(lang, "filecheck.why."+code) {
 				t.Errorf("%s: no %s message filecheck.why.%s", code, lang, code)
 			}
+		}
+		if en := i18n.T(i18n.EN, "filecheck.why."+code); en != EnglishReasons[code] {
+			t.Errorf("%s: the catalogue says %q, the file check %q", code, en, EnglishReasons[code])
 		}
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -67,7 +67,6 @@ func init() {
 		"filecheck.type":                     "Content type",
 		"filecheck.format":                   "Registry format",
 		"filecheck.reason":                   "Reason",
-		"filecheck.reason.english":           "Reason",
 		"filecheck.why.url_invalid":          "the file URL is not a valid absolute URL",
 		"filecheck.why.url_no_host":          "the file URL has no host name",
 		"filecheck.why.url_scheme":           "the URL \"{url}\" is refused: only http and https are allowed",
@@ -96,6 +95,7 @@ func init() {
 		"filecheck.why.download_failed":      "the file could not be downloaded: {detail}",
 		"filecheck.why.empty":                "the file is empty",
 		"filecheck.why.too_large":            "the file is larger than the limit of {limit}",
+		"filecheck.reason.english":           "Reason",
 		"filecheck.recheck":                  "Check the file again",
 		"filecheck.recheck.hint":             "Check the file again after fixing it at its address.",
 

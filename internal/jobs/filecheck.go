@@ -109,7 +109,7 @@ func checkFromResult(job *river.Job[FileCheckArgs], res fetch.Result, final bool
 	c := &opendata.FileCheck{
 		SubmissionID: job.Args.SubmissionID, JobID: job.ID, State: opendata.CheckPending, Attempts: job.Attempt,
 		HTTPStatus: res.HTTPStatus, Size: res.Size, ContentType: res.ContentType, SHA256: res.SHA256,
-		Format: res.Format, Reason: res.Reason,
+		Format: res.Format, Reason: res.Reason, ReasonCode: res.ReasonCode, ReasonArgs: res.ReasonArgs,
 	}
 	if !final {
 		return c

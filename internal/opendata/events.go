@@ -50,6 +50,7 @@ type EventFileCheck struct {
 	Format     string     `json:"format,omitempty"`
 	SHA256     string     `json:"sha256,omitempty"`
 	Reason     string     `json:"reason,omitempty"`
+	ReasonCode string     `json:"reason_code,omitempty"`
 	CheckedAt  *time.Time `json:"checked_at,omitempty"`
 }
 
@@ -95,7 +96,7 @@ func FileCheckedEffects(s *Submission, c *FileCheck) []Effect {
 	}
 	return []Effect{eventEffect(EventFileChecked, EventData{DatahubID: s.ID, FileID: s.Fields.FileID, State: s.State,
 		FileCheck: &EventFileCheck{State: c.State, HTTPStatus: c.HTTPStatus, Size: c.Size, Format: c.Format,
-			SHA256: c.SHA256, Reason: c.Reason, CheckedAt: c.CheckedAt}})}
+			SHA256: c.SHA256, Reason: c.Reason, ReasonCode: c.ReasonCode, CheckedAt: c.CheckedAt}})}
 }
 
 // WithPublication adds what the publication says (the registry's page, or its

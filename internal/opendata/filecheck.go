@@ -24,9 +24,11 @@ type FileCheck struct {
 	Size         int64
 	ContentType  string // sniffed from the content
 	SHA256       string
-	Format       string // CKAN format code
-	Reason       string // why it did not pass, or why the last attempt failed while pending
-	JobID        int64  // the job running this request; 0 when none was enqueued
+	Format       string            // CKAN format code
+	Reason       string            // why it did not pass, or why the last attempt failed while pending, in English
+	ReasonCode   string            // the same as a stable code (the file check's list); "" for checks saved before codes
+	ReasonArgs   map[string]string // the code's arguments (status, host, limit, …)
+	JobID        int64             // the job running this request; 0 when none was enqueued
 }
 
 // Passed reports whether the check found the file fit to publish.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -24,16 +25,22 @@ func linkFileCheck(tx *Tx, j Job, jobID int64) error {
 }
 
 const fileCheckColumns = `submission_id, state, requested_at, checked_at, attempts, http_status, size,
-	content_type, sha256, format, reason, job_id`
+	content_type, sha256, format, reason, job_id, reason_code, reason_args`
 
 func scanFileCheck(row rowScanner) (*opendata.FileCheck, error) {
 	var c opendata.FileCheck
 	var state string
 	var requested int64
 	var checked sql.NullInt64
+	var args string
 	if err := row.Scan(&c.SubmissionID, &state, &requested, &checked, &c.Attempts, &c.HTTPStatus, &c.Size,
-		&c.ContentType, &c.SHA256, &c.Format, &c.Reason, &c.JobID); err != nil {
+		&c.ContentType, &c.SHA256, &c.Format, &c.Reason, &c.JobID, &c.ReasonCode, &args); err != nil {
 		return nil, err
+	}
+	if args != "" && args != "{}" {
+		if err := json.Unmarshal([]byte(args), &c.ReasonArgs); err != nil {
+			return nil, fmt.Errorf("file check of %s: reason arguments: %w", c.SubmissionID, err)
+		}
 	}
 	c.State, c.RequestedAt, c.CheckedAt = opendata.CheckState(state), fromMicros(requested), timePtr(checked)
 	return &c, nil
@@ -117,12 +124,18 @@ func (db *DB) deadCheckJob(ctx context.Context, submissionID string) (int64, err
 // attempt (state still pending), with its effects (opendata.FileCheckedEffects).
 // It reports false, changing nothing, when a newer request has replaced that job.
 func (db *DB) SaveFileCheck(ctx context.Context, c *opendata.FileCheck, effects ...opendata.Effect) (saved bool, err error) {
+	args := []byte("{}")
+	if len(c.ReasonArgs) > 0 {
+		if args, err = json.Marshal(c.ReasonArgs); err != nil {
+			return false, fmt.Errorf("save file check: %w", err)
+		}
+	}
 	err = db.update(ctx, func(tx *Tx) error {
 		res, err := tx.Exec(`UPDATE file_checks SET state = $3, checked_at = $4, attempts = $5, http_status = $6,
-			size = $7, content_type = $8, sha256 = $9, format = $10, reason = $11
+			size = $7, content_type = $8, sha256 = $9, format = $10, reason = $11, reason_code = $12, reason_args = $13
 			WHERE submission_id = $1 AND job_id = $2`,
 			c.SubmissionID, c.JobID, string(c.State), nullMicros(c.CheckedAt), c.Attempts, c.HTTPStatus,
-			c.Size, c.ContentType, c.SHA256, c.Format, c.Reason)
+			c.Size, c.ContentType, c.SHA256, c.Format, c.Reason, c.ReasonCode, string(args))
 		if err != nil {
 			return err
 		}

@@ -14,7 +14,7 @@ const (
 	InsertFileCheckSQL = `INSERT INTO file_checks (submission_id, state, requested_at, job_id) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (submission_id) DO UPDATE SET state = excluded.state, requested_at = excluded.requested_at,
 			checked_at = NULL, attempts = 0, http_status = 0, size = 0, content_type = '', sha256 = '', format = '',
-			reason = '', job_id = excluded.job_id`
+			reason = '', reason_code = '', reason_args = '{}', job_id = excluded.job_id`
 	// InsertSubmissionJobSQL: submission_id, job_id, kind, created_at.
 	InsertSubmissionJobSQL = `INSERT INTO submission_jobs (submission_id, job_id, kind, created_at) VALUES ($1, $2, $3, $4)`
 )

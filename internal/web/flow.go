@@ -270,18 +270,19 @@ func checkItems(lang i18n.Lang, id string, f *flowFacts) []checkItem {
 
 // fileCheckView is the file check section.
 type fileCheckView struct {
-	Present   bool
-	Key       string // the state as stored, for the style
-	State     string // in words
-	Explain   string
-	Requested time.Time
-	Checked   time.Time // zero while the check is pending
-	Size      string
-	Type      string
-	Format    string
-	Reason    string // the fetcher's words, in English
-	Recheck   bool   // the viewer may ask for another check
-	Action    string // where that form posts
+	Present    bool
+	Key        string // the state as stored, for the style
+	State      string // in words
+	Explain    string
+	Requested  time.Time
+	Checked    time.Time // zero while the check is pending
+	Size       string
+	Type       string
+	Format     string
+	Reason     string    // why it did not pass, in the page's language (English for checks saved before reason codes)
+	ReasonLang i18n.Lang // the language Reason is in
+	Recheck    bool      // the viewer may ask for another check
+	Action     string    // where that form posts
 }
 
 func newFileCheckView(lang i18n.Lang, id string, c *opendata.FileCheck, editable bool) fileCheckView {
@@ -291,7 +292,8 @@ func newFileCheckView(lang i18n.Lang, id string, c *opendata.FileCheck, editable
 	}
 	v.Present, v.Key, v.Requested = true, string(c.State), c.RequestedAt
 	v.State, v.Explain = t(lang, "filecheck.state."+v.Key), t(lang, "filecheck.explain."+v.Key)
-	v.Type, v.Format, v.Reason = c.ContentType, c.Format, c.Reason
+	v.Type, v.Format = c.ContentType, c.Format
+	v.Reason, v.ReasonLang = fileCheckReason(lang, c)
 	if c.CheckedAt != nil {
 		v.Checked = *c.CheckedAt
 		if c.Size > 0 {
@@ -374,4 +376,20 @@ func actorName(lang i18n.Lang, name string) string {
 		return rest
 	}
 	return name
+}
+
+// fileCheckReason says why the check did not pass in lang, from its code and
+// arguments; a check saved before reason codes has its English words only.
+func fileCheckReason(lang i18n.Lang, c *opendata.FileCheck) (string, i18n.Lang) {
+	if c.Reason == "" {
+		return "", lang
+	}
+	if c.ReasonCode == "" || !i18n.Has(lang, "filecheck.why."+c.ReasonCode) {
+		return c.Reason, i18n.EN
+	}
+	pairs := make([]string, 0, 2*len(c.ReasonArgs))
+	for k, v := range c.ReasonArgs {
+		pairs = append(pairs, k, v)
+	}
+	return i18n.T(lang, "filecheck.why."+c.ReasonCode, pairs...), lang
 }

@@ -282,20 +282,34 @@ func TestFlowFileCheck(t *testing.T) {
 	if _, err := rig.db.SaveFileCheck(ctx, c); err != nil {
 		t.Fatal(err)
 	}
-	for _, tt := range []struct{ lang, state, explain, reason string }{
-		{"en", "Failed", "The file could not be downloaded.", "Reason"},
-		{"fr", "Échouée", "Le fichier n’a pas pu être téléchargé.", "Motif (en anglais)"},
+	// A check saved before reason codes: its English words, marked as English on a French page.
+	for _, tt := range []struct{ lang, state, explain, reason, dd string }{
+		{"en", "Failed", "The file could not be downloaded.", "Reason", `<dd id="file-check-reason">`},
+		{"fr", "Échouée", "Le fichier n’a pas pu être téléchargé.", "Motif (en anglais)", `<dd lang="en" id="file-check-reason">`},
 	} {
 		r = rig.contact.get(t, page+"/file-check?lang="+tt.lang)
 		check = section(t, r.body, "file-check")
 		for _, want := range []string{tt.state, tt.explain, tt.reason, "2025-02-03 16:00 UTC",
-			`<dd lang="en" id="file-check-reason">the server answered 404 Not Found: check that the file URL is right</dd>`} {
+			tt.dd + `the server answered 404 Not Found: check that the file URL is right</dd>`} {
 			if !strings.Contains(check, want) {
 				t.Errorf("%s: failed check lacks %q", tt.lang, want)
 			}
 		}
 		if !strings.Contains(section(t, rig.contact.get(t, page).body, "tasks"), tt.state) {
 			t.Errorf("%s: the checklist does not say the check %s", tt.lang, tt.state)
+		}
+	}
+	// A coded reason is said in the page's language.
+	c.ReasonCode, c.ReasonArgs = "http_not_found", map[string]string{"status": "404 Not Found"}
+	if _, err := rig.db.SaveFileCheck(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	for lang, want := range map[string]string{
+		"en": `<dt>Reason</dt><dd id="file-check-reason">the server answered 404 Not Found: check that the file URL is right</dd>`,
+		"fr": `<dt>Motif</dt><dd id="file-check-reason">le serveur a répondu 404 Not Found : vérifiez que l’adresse du fichier est exacte</dd>`,
+	} {
+		if check := section(t, rig.contact.get(t, page+"/file-check?lang="+lang).body, "file-check"); !strings.Contains(check, want) {
+			t.Errorf("%s: coded reason: page lacks %q", lang, want)
 		}
 	}
 	before := len(jobIDs(t, rig.testServer, subID))
