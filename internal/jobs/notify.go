@@ -84,6 +84,7 @@ func (w *notifyWorker) Timeout(job *river.Job[NotifyArgs]) time.Duration {
 // yet) is logged and counts as done.
 func (w *notifyWorker) Work(ctx context.Context, job *river.Job[NotifyArgs]) error {
 	ids := job.Args.ids()
+	langs := map[string]string{}
 	for _, id := range ids {
 		sent, err := w.db.NoticeSent(ctx, job.ID, id)
 		if err != nil {
@@ -92,7 +93,7 @@ func (w *notifyWorker) Work(ctx context.Context, job *river.Job[NotifyArgs]) err
 		if sent {
 			continue
 		}
-		err = w.send(ctx, job, id)
+		err = w.send(ctx, job, id, langs)
 		if opendata.ErrorCode(err) == opendata.ENOTFOUND && len(ids) > 1 {
 			w.log.WarnContext(ctx, "notice for a submission that does not exist", "submission_id", id, "event", job.Args.Event)
 		} else if opendata.ErrorCode(err) == opendata.ENOTFOUND {
@@ -107,31 +108,76 @@ func (w *notifyWorker) Work(ctx context.Context, job *river.Job[NotifyArgs]) err
 	return nil
 }
 
-// send sends the notice about one submission.
-func (w *notifyWorker) send(ctx context.Context, job *river.Job[NotifyArgs], id string) error {
+// send sends the notice about one submission: one message for the
+// recipients who read the service in French, French first, and one for the
+// others, English first. langs holds the languages already read for the job.
+func (w *notifyWorker) send(ctx context.Context, job *river.Job[NotifyArgs], id string, langs map[string]string) error {
 	sub, err := w.db.Submission(ctx, id)
 	if err != nil {
 		return err
 	}
-	msg, err := w.message(ctx, sub, job.Args)
+	d, build, err := w.message(ctx, sub, job.Args)
 	if err != nil {
 		return err
 	}
-	if len(msg.To) == 0 {
+	if len(d.To) == 0 {
 		w.log.WarnContext(ctx, "notice has no recipients", "submission_id", sub.ID, "event", job.Args.Event,
 			"project", sub.Project)
 		return nil
 	}
-	// The same id on every attempt: a message sent again after a crash is recognisably the same one.
-	msg.ID = fmt.Sprintf("notify-%d-%s@%s", job.ID, sub.ID, w.messageDomain())
-	if err := w.mailer.Send(ctx, msg); err != nil {
-		return fmt.Errorf("send %s notice: %w", job.Args.Event, err)
+	groups, err := w.byLanguage(ctx, d.To, langs)
+	if err != nil {
+		return err
+	}
+	for _, lang := range []string{"en", "fr"} {
+		if len(groups[lang]) == 0 {
+			continue
+		}
+		d.To, d.Lang = groups[lang], lang
+		msg := build(d)
+		// The same id on every attempt: a message sent again after a crash is recognisably the same one.
+		msg.ID = fmt.Sprintf("notify-%d-%s-%s@%s", job.ID, sub.ID, lang, w.messageDomain())
+		if err := w.mailer.Send(ctx, msg); err != nil {
+			return fmt.Errorf("send %s notice: %w", job.Args.Event, err)
+		}
 	}
 	return nil
 }
 
-// message builds the notice's message for its recipients.
-func (w *notifyWorker) message(ctx context.Context, sub *opendata.Submission, args NotifyArgs) (mail.Message, error) {
+// byLanguage groups to by the language each recipient reads the service in
+// ("en" when they have none), reading from the store, in one query, only the
+// addresses langs does not hold yet.
+func (w *notifyWorker) byLanguage(ctx context.Context, to []string, langs map[string]string) (map[string][]string, error) {
+	var unknown []string
+	for _, a := range to {
+		if _, ok := langs[opendata.NormEmail(a)]; !ok {
+			unknown = append(unknown, a)
+		}
+	}
+	if len(unknown) > 0 {
+		found, err := w.db.Languages(ctx, unknown)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range unknown {
+			n := opendata.NormEmail(a)
+			if l, ok := found[n]; ok {
+				langs[n] = l
+			} else {
+				langs[n] = "en"
+			}
+		}
+	}
+	groups := map[string][]string{}
+	for _, a := range to {
+		l := langs[opendata.NormEmail(a)]
+		groups[l] = append(groups[l], a)
+	}
+	return groups, nil
+}
+
+// message gathers what the notice says and to whom, and the step's message constructor.
+func (w *notifyWorker) message(ctx context.Context, sub *opendata.Submission, args NotifyArgs) (mail.Data, func(mail.Data) mail.Message, error) {
 	d := mail.Data{
 		TitleEN: sub.Fields.TitleEN, TitleFR: sub.Fields.TitleFR,
 		FlowURL: w.publicURL + "/flow/" + sub.ID, QueueURL: w.publicURL + "/queue",
@@ -150,7 +196,7 @@ func (w *notifyWorker) message(ctx context.Context, sub *opendata.Submission, ar
 	case opendata.NoticeApprovalRequested:
 		approvers, err := w.db.Approvers(ctx, sub.Project)
 		if err != nil {
-			return mail.Message{}, err
+			return d, nil, err
 		}
 		d.To = withoutAddress(approvers, sub.Fields.EmailContact) // a contact never approves their own
 		build = mail.ApprovalRequested
@@ -161,7 +207,7 @@ func (w *notifyWorker) message(ctx context.Context, sub *opendata.Submission, ar
 		contact()
 		_, _, err := w.db.TargetFor(ctx, sub.Project)
 		if err != nil && opendata.ErrorCode(err) != opendata.ENOTFOUND {
-			return mail.Message{}, err
+			return d, nil, err
 		}
 		d.DryRun = err != nil
 		build = mail.Approved
@@ -175,23 +221,23 @@ func (w *notifyWorker) message(ctx context.Context, sub *opendata.Submission, ar
 		contact()
 		url, err := w.datasetURL(ctx, sub)
 		if err != nil {
-			return mail.Message{}, err
+			return d, nil, err
 		}
 		d.DatasetURL = url
 		build = mail.Published
 	case opendata.NoticePublishFailed: // the contact, and the admins who can retry
 		admins, err := w.db.Admins(ctx)
 		if err != nil {
-			return mail.Message{}, err
+			return d, nil, err
 		}
 		contact()
 		d.To = append(d.To, withoutAddress(admins, sub.Fields.EmailContact)...)
 		d.Detail, d.Reason = args.Reason, ""
 		build = mail.PublishFailed
 	default:
-		return mail.Message{}, river.JobCancel(fmt.Errorf("unknown notice event %q", args.Event))
+		return d, nil, river.JobCancel(fmt.Errorf("unknown notice event %q", args.Event))
 	}
-	return build(d), nil
+	return d, build, nil
 }
 
 // datasetURL is the dataset's page on the registry as its publication

@@ -190,7 +190,7 @@ func TestNotices(t *testing.T) {
 			if m.Subject != want.Subject || !slices.Equal(m.To, to) {
 				t.Fatalf("message %d: %q to %v, want %q to %v", n, m.Subject, m.To, want.Subject, to)
 			}
-			if !strings.HasPrefix(m.ID, "notify-") || !strings.HasSuffix(m.ID, "-"+id+"@datahub.localhost") {
+			if !strings.HasPrefix(m.ID, "notify-") || !strings.HasSuffix(m.ID, "-"+id+"-en@datahub.localhost") {
 				t.Fatalf("message %d: Message-ID %q", n, m.ID)
 			}
 			for _, s := range append(texts, flowURL) {
@@ -225,6 +225,49 @@ func TestNotices(t *testing.T) {
 			if j.Attempt != 1 || j.SubmissionID != id {
 				t.Fatalf("notice job %+v", j)
 			}
+		}
+	})
+}
+
+// Each person's email comes in the language they read the service in, first:
+// approvers of two languages get one message each, in their own order.
+func TestNoticesInEachReadersLanguage(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, cfg store.Config) {
+		e := newQueueEnv(t, cfg)
+		ctx := context.Background()
+		grant(t, e.db, "anglo@example.gc.ca", opendata.RoleApprover, "CFS")
+		grant(t, e.db, "Franco@example.gc.ca", opendata.RoleApprover, "CFS")
+		grant(t, e.db, "newcomer@example.gc.ca", opendata.RoleApprover, "CFS")
+		for email, lang := range map[string]string{"contact@example.gc.ca": "fr", "franco@example.gc.ca": "fr", "anglo@example.gc.ca": "en"} {
+			if err := e.db.SetLanguage(ctx, email, lang); err != nil {
+				t.Fatal(err)
+			}
+		}
+		srv := csvServer(t)
+		const id = "langs"
+		e.noticeSubmission(t, id, "CFS", srv.URL+"/data.csv")
+		d := mail.Data{TitleEN: "Forest inventory", TitleFR: "Inventaire forestier"}
+		fr := d
+		fr.Lang = "fr"
+		if m := e.mailAt(t, 1); m.Subject != mail.SubmissionReceived(fr).Subject || !strings.HasPrefix(m.Text, "The English follows.") ||
+			!strings.HasSuffix(m.ID, "-"+id+"-fr@datahub.localhost") {
+			t.Fatalf("the French-speaking contact's email: %q %q\n%s", m.ID, m.Subject, m.Text)
+		}
+		e.step(t, id, opendata.StateInPreparation, opendata.StatePendingApproval, "")
+		e.noticesDone(t, id, 2)
+		e.mailAt(t, 3)
+		files, _ := filepath.Glob(filepath.Join(e.outbox, "*.eml"))
+		slices.Sort(files)
+		got := map[string]eml{}
+		for _, f := range files[1:] {
+			m := readEML(t, f)
+			got[strings.Join(m.To, ",")] = m
+		}
+		if m, ok := got["anglo@example.gc.ca,newcomer@example.gc.ca"]; !ok || m.Subject != mail.ApprovalRequested(d).Subject {
+			t.Fatalf("English first to the others: %v", got)
+		}
+		if m, ok := got["franco@example.gc.ca"]; !ok || m.Subject != mail.ApprovalRequested(fr).Subject {
+			t.Fatalf("French first to the French reader: %v", got)
 		}
 	})
 }

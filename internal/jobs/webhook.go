@@ -260,7 +260,12 @@ func (w *webhookWorker) tellDisabled(ctx context.Context, prefix string) error {
 	}
 	for _, k := range keys {
 		if k.Prefix == prefix && k.Contact != "" {
-			return w.mailer.Send(ctx, mail.WebhookDisabled(mail.Data{To: []string{k.Contact}, Detail: prefix}))
+			langs, err := w.db.Languages(ctx, []string{k.Contact})
+			if err != nil {
+				return err
+			}
+			return w.mailer.Send(ctx, mail.WebhookDisabled(mail.Data{To: []string{k.Contact}, Detail: prefix,
+				Lang: langs[opendata.NormEmail(k.Contact)]}))
 		}
 	}
 	return nil

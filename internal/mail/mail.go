@@ -21,7 +21,8 @@ import (
 type Message struct {
 	To      []string  // recipients, each an address such as "name@example.gc.ca" or "Name <name@example.gc.ca>"
 	ReplyTo string    // optional
-	Subject string    // "English subject / Sujet français"
+	Lang    string    // the language that comes first, "en" or "fr" (Content-Language lists it first); "" is "en"
+	Subject string    // "English subject / Sujet français", or French first when Lang is "fr"
 	Text    string    // the plain-text body
 	HTML    string    // the HTML body; sent as the multipart/alternative twin of Text
 	ID      string    // the Message-ID without angle brackets; generated when empty
@@ -119,7 +120,11 @@ func (m Message) build(from *netmail.Address) (*gomail.Msg, error) {
 	msg.Subject(m.Subject)
 	msg.SetMessageIDWithValue(m.ID)
 	msg.SetDateWithValue(m.Date)
-	msg.SetGenHeader(gomail.HeaderContentLang, "en, fr")
+	if m.Lang == "fr" {
+		msg.SetGenHeader(gomail.HeaderContentLang, "fr, en")
+	} else {
+		msg.SetGenHeader(gomail.HeaderContentLang, "en, fr")
+	}
 	// RFC 3834: tells autoresponders (out-of-office) not to answer a notification.
 	msg.SetGenHeader(gomail.Header("Auto-Submitted"), "auto-generated")
 	switch {
@@ -144,7 +149,8 @@ func orDefault(l *slog.Logger) *slog.Logger {
 // LinkSender emails one-time sign-in links through a Mailer: what the pages need of mail.
 type LinkSender struct{ Mailer Mailer }
 
-// SendSignInLink sends link to to, saying how long it works.
-func (s LinkSender) SendSignInLink(ctx context.Context, to, link string, validFor time.Duration) error {
-	return s.Mailer.Send(ctx, SignInLink(Data{To: []string{to}, SignInURL: link, ValidFor: validFor}))
+// SendSignInLink sends link to to, saying how long it works, with lang ("en"
+// or "fr": the language of the page that asked for it) first.
+func (s LinkSender) SendSignInLink(ctx context.Context, to, link string, validFor time.Duration, lang string) error {
+	return s.Mailer.Send(ctx, SignInLink(Data{To: []string{to}, SignInURL: link, ValidFor: validFor, Lang: lang}))
 }

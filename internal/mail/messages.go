@@ -25,6 +25,7 @@ type Data struct {
 	Reason     string        // ChangesRequested, Rejected, Withdrawn (optional): the reason given
 	Detail     string        // PublishFailed: the publishing error, for admins
 	DryRun     bool          // Approved: no registry is configured for the project, so nothing will be sent yet
+	Lang       string        // "fr" puts French first (subject, body); anything else English first
 }
 
 // SignInLink carries a one-time sign-in link, valid for d.ValidFor.
@@ -85,8 +86,9 @@ type step struct {
 // view is what the templates see.
 type view struct {
 	Data
-	Subject string
-	Minutes int
+	Subject     string
+	Minutes     int
+	FrenchFirst bool
 }
 
 func mustStep(name string) step {
@@ -99,11 +101,16 @@ func mustStep(name string) step {
 }
 
 func (s step) render(d Data) Message {
-	v := view{Data: d, Minutes: int(d.ValidFor.Round(time.Minute) / time.Minute)}
-	v.Subject = oneLine(s.exec(s.text, "subject_en", v)) + " / " + oneLine(s.exec(s.text, "subject_fr", v))
+	v := view{Data: d, Minutes: int(d.ValidFor.Round(time.Minute) / time.Minute), FrenchFirst: d.Lang == "fr"}
+	en, fr := oneLine(s.exec(s.text, "subject_en", v)), oneLine(s.exec(s.text, "subject_fr", v))
+	v.Subject, v.Data.Lang = en+" / "+fr, "en"
+	if v.FrenchFirst {
+		v.Subject, v.Data.Lang = fr+" / "+en, "fr"
+	}
 	return Message{
 		To:      append([]string(nil), d.To...),
 		ReplyTo: d.ReplyTo,
+		Lang:    v.Data.Lang,
 		Subject: v.Subject,
 		Text:    tidy(s.exec(s.text, "layout.txt", v)),
 		HTML:    s.exec(s.html, "layout.html", v),

@@ -1,6 +1,8 @@
 package mail
 
 import (
+	"bytes"
+	netmail "net/mail"
 	"strings"
 	"testing"
 	"time"
@@ -190,4 +192,74 @@ func TestApprovedSaysWhatHappensNext(t *testing.T) {
 	if strings.Contains(m.Text, "another message") {
 		t.Errorf("dry run promises publishing:\n%s", m.Text)
 	}
+}
+
+// A reader who uses the service in French gets French first: the subject,
+// the text and HTML bodies, the HTML's lang and Content-Language.
+func TestFrenchFirst(t *testing.T) {
+	d := sample()
+	d.Lang = "fr"
+	for _, s := range steps {
+		t.Run(s.name, func(t *testing.T) {
+			m := s.build(d)
+			en := s.build(sample())
+			if m.Lang != "fr" || en.Lang != "en" {
+				t.Errorf("Lang = %q (French first), %q (default)", m.Lang, en.Lang)
+			}
+			enSubj, frSubj, _ := strings.Cut(en.Subject, " / ")
+			if m.Subject != frSubj+" / "+enSubj {
+				t.Errorf("subject %q, want %q", m.Subject, frSubj+" / "+enSubj)
+			}
+			for _, body := range []struct{ kind, text, sep string }{
+				{"text", m.Text, "-----\n"}, {"html", m.HTML, `<div lang="en"`},
+			} {
+				if !strings.Contains(body.text[:min(len(body.text), 800)], "The English follows.") {
+					t.Errorf("%s: no %q at the top", body.kind, "The English follows.")
+				}
+				frHalf, enHalf := halves(t, body.text, body.sep)
+				for _, p := range s.fr {
+					if !strings.Contains(frHalf, p) {
+						t.Errorf("%s: French half (first) lacks %q", body.kind, p)
+					}
+				}
+				for _, p := range s.en {
+					if !strings.Contains(enHalf, p) {
+						t.Errorf("%s: English half (second) lacks %q", body.kind, p)
+					}
+				}
+			}
+			if !strings.Contains(m.HTML, `<html lang="fr">`) {
+				t.Errorf("html lang is not fr")
+			}
+			if h := contentLanguage(t, m); h != "fr, en" {
+				t.Errorf("Content-Language %q, want %q", h, "fr, en")
+			}
+			if h := contentLanguage(t, en); h != "en, fr" {
+				t.Errorf("default Content-Language %q, want %q", h, "en, fr")
+			}
+		})
+	}
+}
+
+// contentLanguage builds m as it would be sent and returns its Content-Language header.
+func contentLanguage(t *testing.T, m Message) string {
+	t.Helper()
+	from, err := parseFrom("DataHub <datahub@example.gc.ca>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.ID, m.Date = "x@example.gc.ca", time.Now()
+	msg, err := m.build(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, err := msg.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := netmail.ReadMessage(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return parsed.Header.Get("Content-Language")
 }

@@ -217,6 +217,7 @@ type Session struct {
 	Method    string // how the person signed in: "link" or "oidc"
 	CreatedAt time.Time
 	ExpiresAt time.Time
+	Lang      string // the language the person last read the pages in ("en", "fr"), "" before their first page
 }
 
 // CreateSession stores a session and drops sessions that ended long ago.
@@ -240,8 +241,9 @@ func (db *DB) CreateSession(ctx context.Context, s Session) error {
 func (db *DB) Session(ctx context.Context, hash []byte, now time.Time) (*Session, error) {
 	s := Session{Hash: hash}
 	var created, expires int64
-	err := db.queryRow(ctx, `SELECT email, csrf, method, created_at, expires_at FROM sessions WHERE hash = $1 AND expires_at > $2`,
-		hash, micros(now)).Scan(&s.Email, &s.CSRF, &s.Method, &created, &expires)
+	err := db.queryRow(ctx, `SELECT s.email, s.csrf, s.method, s.created_at, s.expires_at, coalesce(l.lang, '')
+		FROM sessions s LEFT JOIN languages l ON l.email = s.email WHERE s.hash = $1 AND s.expires_at > $2`,
+		hash, micros(now)).Scan(&s.Email, &s.CSRF, &s.Method, &created, &expires, &s.Lang)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, opendata.Errorf(opendata.ENOTFOUND, "no session")
 	} else if err != nil {

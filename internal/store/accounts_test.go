@@ -146,3 +146,43 @@ func TestSessions(t *testing.T) {
 		}
 	})
 }
+
+func TestLanguages(t *testing.T) {
+	forEachDB(t, func(t *testing.T, open func() *store.DB) {
+		db, ctx, now := open(), context.Background(), time.Now()
+		h := sha256.Sum256([]byte("cookie"))
+		if err := db.CreateSession(ctx, store.Session{Hash: h[:], Email: "Alice@example.gc.ca", CSRF: "c", Method: "link",
+			CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := db.Session(ctx, h[:], now); err != nil || got.Lang != "" {
+			t.Fatalf("before any page: session = %+v, %v", got, err)
+		}
+		if err := db.SetLanguage(ctx, " ALICE@example.gc.ca", "fr"); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := db.Session(ctx, h[:], now); err != nil || got.Lang != "fr" {
+			t.Fatalf("after a French page: session = %+v, %v", got, err)
+		}
+		if err := db.SetLanguage(ctx, "bob@example.gc.ca", "en"); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.SetLanguage(ctx, "alice@example.gc.ca", "en"); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.SetLanguage(ctx, "carol@example.gc.ca", "de"); opendata.ErrorCode(err) != opendata.EINVALID {
+			t.Fatalf("an unknown language: %v", err)
+		}
+		got, err := db.Languages(ctx, []string{"Alice@Example.gc.ca", "bob@example.gc.ca", "carol@example.gc.ca", "alice@example.gc.ca", ""})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{"alice@example.gc.ca": "en", "bob@example.gc.ca": "en"}
+		if len(got) != len(want) || got["alice@example.gc.ca"] != "en" || got["bob@example.gc.ca"] != "en" {
+			t.Fatalf("languages = %v, want %v", got, want)
+		}
+		if got, err := db.Languages(ctx, nil); err != nil || len(got) != 0 {
+			t.Fatalf("no addresses: %v, %v", got, err)
+		}
+	})
+}

@@ -195,6 +195,8 @@ func exerciseReads(t *testing.T, ctx context.Context, db *store.DB) {
 	must(err)
 	_, err = db.Session(ctx, make([]byte, 32), time.Now())
 	must(err)
+	_, err = db.Languages(ctx, []string{"a@example.gc.ca", "b@example.gc.ca"})
+	must(err)
 	_, err = db.IdempotentResponse(ctx, "dh_abc", "k")
 	must(err)
 	_, err = db.NoticeSent(ctx, 1, "id-1")

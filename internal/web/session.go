@@ -77,8 +77,27 @@ func (s *Server) page(h handler) http.HandlerFunc {
 			s.internalError(w, r, err)
 			return
 		}
+		s.rememberLang(r, v)
 		h(w, r, v)
 	}
+}
+
+// rememberLang records the language a signed-in person reads the pages in,
+// when it is not the one remembered, so their email puts it first. A failure
+// costs only the order of their next email's languages: it is logged.
+func (s *Server) rememberLang(r *http.Request, v *viewer) {
+	if !v.SignedIn() {
+		return
+	}
+	l := string(lang(r))
+	if l == v.session.Lang {
+		return
+	}
+	if err := s.db.SetLanguage(r.Context(), v.session.Email, l); err != nil {
+		s.logger.WarnContext(r.Context(), "could not remember the language", "err", err)
+		return
+	}
+	v.session.Lang = l
 }
 
 // signedIn serves h to signed-in viewers and sends others to sign in first,

@@ -110,7 +110,7 @@ func (s *Server) sendLink(r *http.Request, email, next string) error {
 		return errors.New("no mailer configured")
 	}
 	link := s.cfg.PublicURL + "/signin/verify?token=" + token
-	return s.cfg.Mailer.SendSignInLink(r.Context(), email, link, linkTTL)
+	return s.cfg.Mailer.SendSignInLink(r.Context(), email, link, linkTTL, string(lang(r)))
 }
 
 // confirmLink shows a button that spends the link. Opening the link does not

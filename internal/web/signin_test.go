@@ -314,3 +314,42 @@ func TestSignOutEndsTheSession(t *testing.T) {
 		t.Fatal("still signed in after signing out")
 	}
 }
+
+// The language a person reads the pages in is remembered once they sign in,
+// and only when it changes; the sign-in link comes in the page's language first.
+func TestLanguageRemembered(t *testing.T) {
+	rig := newSignInRig(t)
+	c := rig.browser(t)
+	_, _, tok := getPage(t, c, rig.ts.URL, "/signin?lang=fr")
+	if status, _, body := postForm(t, c, rig.ts.URL, "/signin", url.Values{"email": {"Alice@Example.gc.ca"}, "csrf": {tok}}); status != http.StatusOK {
+		t.Fatalf("request link: %d %s", status, body)
+	}
+	msgs, err := mail.ReadOutbox(rig.outbox)
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("outbox: %+v %v", msgs, err)
+	}
+	if fr := mail.SignInLink(mail.Data{Lang: "fr"}); msgs[0].Subject != fr.Subject || !strings.HasPrefix(msgs[0].Text, "The English follows.") {
+		t.Fatalf("the link asked for on a French page comes French first: %q\n%s", msgs[0].Subject, msgs[0].Text)
+	}
+	langs := func() string {
+		got, err := rig.db.Languages(t.Context(), []string{"alice@example.gc.ca"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got["alice@example.gc.ca"]
+	}
+	if l := langs(); l != "" {
+		t.Fatalf("remembered %q before signing in: asking for a link must not set another person's language", l)
+	}
+	if status, _, body := rig.confirm(t, c, linkToken.FindStringSubmatch(msgs[0].Text)[1]); status != http.StatusSeeOther {
+		t.Fatalf("sign in: %d %s", status, body)
+	}
+	getPage(t, c, rig.ts.URL, "/submissions")
+	if l := langs(); l != "fr" {
+		t.Fatalf("after French pages: %q", l)
+	}
+	getPage(t, c, rig.ts.URL, "/submissions?lang=en")
+	if l := langs(); l != "en" {
+		t.Fatalf("after choosing English: %q", l)
+	}
+}

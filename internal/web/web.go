@@ -39,7 +39,7 @@ func contentSecurityPolicy(nonce string) string {
 
 // LinkSender emails a one-time sign-in link.
 type LinkSender interface {
-	SendSignInLink(ctx context.Context, to, link string, validFor time.Duration) error
+	SendSignInLink(ctx context.Context, to, link string, validFor time.Duration, lang string) error
 }
 
 // Config is what the pages need.
