@@ -95,6 +95,7 @@ func init() {
 		"filecheck.why.download_failed":      "the file could not be downloaded: {detail}",
 		"filecheck.why.empty":                "the file is empty",
 		"filecheck.why.too_large":            "the file is larger than the limit of {limit}",
+		"filecheck.after_attempts":           "(after {attempts} attempts)",
 		"filecheck.reason.english":           "Reason",
 		"filecheck.recheck":                  "Check the file again",
 		"filecheck.recheck.hint":             "Check the file again after fixing it at its address.",

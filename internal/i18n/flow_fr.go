@@ -67,6 +67,7 @@ func init() {
 		"filecheck.type":                     "Type de contenu",
 		"filecheck.format":                   "Format pour le registre",
 		"filecheck.reason":                   "Motif",
+		"filecheck.after_attempts":           "(après {attempts} tentatives)",
 		"filecheck.reason.english":           "Motif (en anglais)",
 		"filecheck.why.url_invalid":          "l’adresse du fichier n’est pas une adresse URL absolue valide",
 		"filecheck.why.url_no_host":          "l’adresse du fichier ne nomme aucun hôte",

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"strconv"
 	"sync"
 	"time"
 
@@ -117,6 +119,11 @@ func checkFromResult(job *river.Job[FileCheckArgs], res fetch.Result, final bool
 	c.State, c.CheckedAt = opendata.CheckState(res.State), &res.CheckedAt
 	if res.State == fetch.Failed && res.Retryable {
 		c.Reason = fmt.Sprintf("%s (after %d attempts)", res.Reason, job.Attempt)
+		c.ReasonArgs = maps.Clone(res.ReasonArgs) // the pages say the attempts in their language too
+		if c.ReasonArgs == nil {
+			c.ReasonArgs = map[string]string{}
+		}
+		c.ReasonArgs["attempts"] = strconv.Itoa(job.Attempt)
 	}
 	return c
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -251,7 +252,8 @@ func TestFileCheckJobs(t *testing.T) {
 		t.Run("a 503 that lasts fails after the last attempt", func(t *testing.T) {
 			c := e.finished(t, "broken")
 			if c.State != opendata.CheckFailed || c.Attempts != jobs.FileCheckAttempts || broken.Load() != jobs.FileCheckAttempts ||
-				c.HTTPStatus != 503 || c.CheckedAt == nil || c.Reason == "" {
+				c.HTTPStatus != 503 || c.CheckedAt == nil || c.Reason == "" ||
+				c.ReasonArgs["attempts"] != strconv.Itoa(jobs.FileCheckAttempts) || !strings.HasSuffix(c.Reason, " attempts)") {
 				t.Fatalf("check %+v after %d requests", c, broken.Load())
 			}
 			j := e.jobOf(t, "broken")

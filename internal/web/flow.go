@@ -391,5 +391,9 @@ func fileCheckReason(lang i18n.Lang, c *opendata.FileCheck) (string, i18n.Lang) 
 	for k, v := range c.ReasonArgs {
 		pairs = append(pairs, k, v)
 	}
-	return i18n.T(lang, "filecheck.why."+c.ReasonCode, pairs...), lang
+	why := i18n.T(lang, "filecheck.why."+c.ReasonCode, pairs...)
+	if n := c.ReasonArgs["attempts"]; n != "" {
+		why += " " + i18n.T(lang, "filecheck.after_attempts", "attempts", n)
+	}
+	return why, lang
 }

@@ -312,6 +312,16 @@ func TestFlowFileCheck(t *testing.T) {
 			t.Errorf("%s: coded reason: page lacks %q", lang, want)
 		}
 	}
+	// A reason given after the job's last attempt says how many, in the page's language too.
+	c.ReasonCode, c.ReasonArgs = "connect_timeout", map[string]string{"host": "files.example.gc.ca", "duration": "30s", "attempts": "5"}
+	if _, err := rig.db.SaveFileCheck(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	for lang, want := range map[string]string{"en": "(after 5 attempts)</dd>", "fr": "(après 5 tentatives)</dd>"} {
+		if check := section(t, rig.contact.get(t, page+"/file-check?lang="+lang).body, "file-check"); !strings.Contains(check, want) {
+			t.Errorf("%s: attempts: page lacks %q", lang, want)
+		}
+	}
 	before := len(jobIDs(t, rig.testServer, subID))
 	seeOther(t, rig.contact.post(t, page+"/check"), page+"/file-check?flash=check_requested")
 	if c, _ := rig.db.FileCheck(ctx, subID); c.State != opendata.CheckPending {
