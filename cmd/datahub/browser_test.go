@@ -460,13 +460,15 @@ func TestBrowserApproverPath(t *testing.T) {
 		t.Fatalf("the timeline does not show bob's approval:\n%s", tl)
 	}
 
-	// The contact was told at each step.
+	// The contact was told at each step: English first before she had read a
+	// page, French first once she had (her path ends on the French pages).
 	waitEmail(t, e.data, alice, nil, func(m email) bool {
 		return m.Subject == mail.SubmissionReceived(mail.Data{}).Subject && strings.Contains(m.Text, e.flow)
 	}, "submission received")
 	waitEmail(t, e.data, alice, mark, func(m email) bool {
-		return m.Subject == mail.Approved(mail.Data{}).Subject && strings.Contains(m.Text, e.flow)
-	}, "approved")
+		return m.Subject == mail.Approved(mail.Data{Lang: "fr"}).Subject && strings.Contains(m.Text, e.flow) &&
+			strings.HasPrefix(m.Text, "The English follows.")
+	}, "approved, French first")
 }
 
 func TestBrowserChangesPath(t *testing.T) {
@@ -506,8 +508,8 @@ func TestBrowserChangesPath(t *testing.T) {
 		t.Fatalf("the notice shows %q, want the reason %q", got, reason)
 	}
 	waitEmail(t, e.data, alice, mark, func(m email) bool {
-		return m.Subject == mail.ChangesRequested(mail.Data{}).Subject && strings.Contains(m.Text, reason)
-	}, "changes requested")
+		return m.Subject == mail.ChangesRequested(mail.Data{Lang: "fr"}).Subject && strings.Contains(m.Text, reason)
+	}, "changes requested, French first: the language alice last read the pages in")
 
 	// Withdraw asks first, on a page of its own.
 	if st := b.follow("#action-withdraw"); st != 200 || !b.has("#confirm-consequence") {
