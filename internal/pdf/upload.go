@@ -63,6 +63,8 @@ type Info struct {
 	Pages     int    // at least 1
 	SHA256    string // lowercase hex of the bytes
 	Encrypted bool   // encrypted, but with no password needed to open it
+	// Signatures are the file's digital signatures, read but not verified (see Signature).
+	Signatures []Signature
 }
 
 // pdfHeader starts every PDF file.
@@ -96,36 +98,37 @@ func CheckUpload(r io.Reader, limit int64) (Info, error) {
 	if int64(len(data)) > limit {
 		return Info{}, &UploadError{Reason: ReasonTooLarge, Limit: limit}
 	}
-	pages, encrypted, err := readPDF(data)
+	info, err := readPDF(data)
 	if err != nil {
 		return Info{}, err
 	}
 	sum := sha256.Sum256(data)
-	return Info{Size: int64(len(data)), Pages: pages, SHA256: hex.EncodeToString(sum[:]), Encrypted: encrypted}, nil
+	info.Size, info.SHA256 = int64(len(data)), hex.EncodeToString(sum[:])
+	return info, nil
 }
 
-// readPDF parses and validates data with pdfcpu and counts its pages.
-func readPDF(data []byte) (pages int, encrypted bool, err error) {
+// readPDF parses and validates data with pdfcpu, counts its pages and reads its signatures.
+func readPDF(data []byte) (info Info, err error) {
 	defer func() {
 		// The file is the client's: a parser bug on it must refuse the file, not stop the service.
 		if p := recover(); p != nil {
-			err = &UploadError{Reason: ReasonDamaged, Err: fmt.Errorf("parser panic: %v", p)}
+			info, err = Info{}, &UploadError{Reason: ReasonDamaged, Err: fmt.Errorf("parser panic: %v", p)}
 		}
 	}()
 	ctx, err := api.ReadContext(bytes.NewReader(data), readConfig(int64(len(data))))
 	if err != nil {
 		if errors.Is(err, pdfcpu.ErrWrongPassword) || errors.Is(err, pdfcpu.ErrUnsupportedEncryptionFeature) {
-			return 0, false, &UploadError{Reason: ReasonEncrypted, Err: err}
+			return Info{}, &UploadError{Reason: ReasonEncrypted, Err: err}
 		}
-		return 0, false, &UploadError{Reason: ReasonDamaged, Err: err}
+		return Info{}, &UploadError{Reason: ReasonDamaged, Err: err}
 	}
 	if err := api.ValidateContext(ctx); err != nil {
-		return 0, false, &UploadError{Reason: ReasonDamaged, Err: err}
+		return Info{}, &UploadError{Reason: ReasonDamaged, Err: err}
 	}
 	if ctx.PageCount < 1 {
-		return 0, false, &UploadError{Reason: ReasonDamaged, Err: errors.New("no pages")}
+		return Info{}, &UploadError{Reason: ReasonDamaged, Err: errors.New("no pages")}
 	}
-	return ctx.PageCount, ctx.Encrypt != nil, nil
+	return Info{Pages: ctx.PageCount, Encrypted: ctx.Encrypt != nil, Signatures: signatures(ctx)}, nil
 }
 
 // readConfig is pdfcpu's relaxed validation, built here rather than by

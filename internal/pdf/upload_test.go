@@ -8,6 +8,7 @@ import (
 	"image"
 	"image/png"
 	"io"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -47,7 +48,7 @@ func TestCheckUploadAcceptsTheRenderedForm(t *testing.T) {
 		}
 		sum := sha256.Sum256(data)
 		want := Info{Size: int64(len(data)), Pages: info.Pages, SHA256: hex.EncodeToString(sum[:])}
-		if info != want || info.Pages < 1 {
+		if !reflect.DeepEqual(info, want) || info.Pages < 1 {
 			t.Errorf("limit %d: info = %+v, want %+v", limit, info, want)
 		}
 	}
