@@ -114,6 +114,9 @@ func (e *flowEnv) approve(b *tab) {
 	t := e.t
 	t.Helper()
 	b.check("flow-approver")
+	if got := b.text("#signed-signatures"); !strings.Contains(got, "Alice Tremblay") {
+		t.Fatalf("the approver is not told the file is signed digitally by Alice Tremblay: %q", got)
+	}
 	if _, disabled := b.attr("#action-approve", "disabled"); !disabled {
 		t.Fatal("Approve is enabled before bob opened the signed approval")
 	}

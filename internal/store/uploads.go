@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -27,6 +28,16 @@ type SignedApproval struct {
 	FileName   string // the uploader's name for it, cleaned
 	UploadedBy string
 	UploadedAt time.Time
+	// Signatures are the file's digital signatures as read at upload, not
+	// verified; nil when the file was stored before they were read.
+	Signatures []DigitalSignature
+}
+
+// DigitalSignature is one digital signature read in a signed approval.
+type DigitalSignature struct {
+	Signer   string     `json:"signer,omitempty"`    // the name on the signing certificate, or the signature's own
+	SignedAt *time.Time `json:"signed_at,omitempty"` // as the file says
+	Problem  string     `json:"problem,omitempty"`   // a code when the signature data could not be read
 }
 
 // maxFileName bounds a stored file name, in bytes.
@@ -62,6 +73,14 @@ func (db *DB) SaveSignedApproval(ctx context.Context, id string, meta SignedAppr
 		meta.UploadedAt = db.now()
 	}
 	meta.FileName = cleanFileName(meta.FileName)
+	sigs := []DigitalSignature{}
+	if meta.Signatures != nil {
+		sigs = meta.Signatures
+	}
+	sigJSON, err := json.Marshal(sigs)
+	if err != nil {
+		return fmt.Errorf("save signed approval: %w", err)
+	}
 	path, err := db.uploadPath(id, meta.SHA256)
 	if err != nil {
 		return fmt.Errorf("save signed approval: %w", err)
@@ -78,11 +97,12 @@ func (db *DB) SaveSignedApproval(ctx context.Context, id string, meta SignedAppr
 		if _, err := lockEditable(tx, id); err != nil {
 			return err
 		}
-		_, err := tx.Exec(`INSERT INTO signed_approvals (submission_id, sha256, size, pages, file_name, uploaded_at, uploaded_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)
+		_, err := tx.Exec(`INSERT INTO signed_approvals (submission_id, sha256, size, pages, file_name, uploaded_at, uploaded_by, signatures)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 			ON CONFLICT (submission_id) DO UPDATE SET sha256 = excluded.sha256, size = excluded.size, pages = excluded.pages,
-				file_name = excluded.file_name, uploaded_at = excluded.uploaded_at, uploaded_by = excluded.uploaded_by`,
-			id, meta.SHA256, meta.Size, meta.Pages, meta.FileName, micros(meta.UploadedAt), meta.UploadedBy)
+				file_name = excluded.file_name, uploaded_at = excluded.uploaded_at, uploaded_by = excluded.uploaded_by,
+				signatures = excluded.signatures`,
+			id, meta.SHA256, meta.Size, meta.Pages, meta.FileName, micros(meta.UploadedAt), meta.UploadedBy, string(sigJSON))
 		return err
 	})
 	if err != nil {
@@ -108,14 +128,21 @@ func (db *DB) checkEditable(ctx context.Context, id string) error {
 func (db *DB) SignedApproval(ctx context.Context, id string) (*SignedApproval, error) {
 	var a SignedApproval
 	var at int64
-	err := db.queryRow(ctx, `SELECT sha256, size, pages, file_name, uploaded_at, uploaded_by FROM signed_approvals
-		WHERE submission_id = $1`, id).Scan(&a.SHA256, &a.Size, &a.Pages, &a.FileName, &at, &a.UploadedBy)
+	var sigs sql.NullString
+	err := db.queryRow(ctx, `SELECT sha256, size, pages, file_name, uploaded_at, uploaded_by, signatures FROM signed_approvals
+		WHERE submission_id = $1`, id).Scan(&a.SHA256, &a.Size, &a.Pages, &a.FileName, &at, &a.UploadedBy, &sigs)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, opendata.Errorf(opendata.ENOTFOUND, "no signed approval for submission %s", id)
 	} else if err != nil {
 		return nil, fmt.Errorf("get signed approval: %w", err)
 	}
 	a.UploadedAt = fromMicros(at)
+	if sigs.Valid {
+		a.Signatures = []DigitalSignature{}
+		if err := json.Unmarshal([]byte(sigs.String), &a.Signatures); err != nil {
+			return nil, fmt.Errorf("get signed approval %s: signatures: %w", id, err)
+		}
+	}
 	return &a, nil
 }
 

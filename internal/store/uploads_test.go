@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -46,14 +47,17 @@ func TestSignedApproval(t *testing.T) {
 
 		pdf := []byte("%PDF-1.7\nsigned\n%%EOF\n")
 		at := time.Now().UTC().Truncate(time.Microsecond)
-		meta := store.SignedApproval{Pages: 2, FileName: "C:\\Users\\céline\\Appro\x01val signed.pdf ", UploadedBy: "user:a@example.gc.ca", UploadedAt: at}
+		signedAt := at.Add(-time.Hour)
+		sigs := []store.DigitalSignature{{Signer: "Céline Roy", SignedAt: &signedAt}, {Problem: "unreadable"}}
+		meta := store.SignedApproval{Pages: 2, FileName: "C:\\Users\\céline\\Appro\x01val signed.pdf ", UploadedBy: "user:a@example.gc.ca", UploadedAt: at,
+			Signatures: sigs}
 		if err := db.SaveSignedApproval(ctx, "id-1", meta, pdf); err != nil {
 			t.Fatal(err)
 		}
 		want := store.SignedApproval{SHA256: hexSHA(pdf), Size: int64(len(pdf)), Pages: 2, FileName: "Approval signed.pdf",
-			UploadedBy: "user:a@example.gc.ca", UploadedAt: at}
+			UploadedBy: "user:a@example.gc.ca", UploadedAt: at, Signatures: sigs}
 		got, err := db.SignedApproval(ctx, "id-1")
-		if err != nil || *got != want {
+		if err != nil || !reflect.DeepEqual(*got, want) {
 			t.Fatalf("stored %+v %v, want %+v", got, err, want)
 		}
 		f, meta2, err := db.OpenSignedApproval(ctx, "id-1")
@@ -62,7 +66,7 @@ func TestSignedApproval(t *testing.T) {
 		}
 		body, _ := io.ReadAll(f)
 		f.Close()
-		if !bytes.Equal(body, pdf) || *meta2 != want {
+		if !bytes.Equal(body, pdf) || !reflect.DeepEqual(*meta2, want) {
 			t.Fatalf("opened %q %+v", body, meta2)
 		}
 		path := filepath.Join(dataDir, "uploads", "id-1", want.SHA256+".pdf")
@@ -76,7 +80,9 @@ func TestSignedApproval(t *testing.T) {
 			Size: int64(len(pdf2)), Pages: 1, FileName: "v2.pdf", UploadedBy: "x"}, pdf2); err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := db.SignedApproval(ctx, "id-1"); got.SHA256 != hexSHA(pdf2) || got.FileName != "v2.pdf" || got.UploadedAt.IsZero() {
+		// None found is an empty list, told apart from an upload stored before signatures were read (nil).
+		if got, _ := db.SignedApproval(ctx, "id-1"); got.SHA256 != hexSHA(pdf2) || got.FileName != "v2.pdf" || got.UploadedAt.IsZero() ||
+			got.Signatures == nil || len(got.Signatures) != 0 {
 			t.Fatalf("replaced %+v", got)
 		}
 		if _, err := os.Stat(path); err != nil {

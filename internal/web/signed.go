@@ -33,15 +33,16 @@ type signedView struct {
 	Pages      int
 	UploadedAt time.Time
 	UploadedBy string
-	Open       string // the PDF's address
-	Record     string // for an approver of the project: the form that records the opening, then opens it
-	SHA256     string // the version shown, which Record records
-	MustOpen   bool   // the viewer is to approve and has not opened this version
-	Opened     bool   // the viewer approves the project and has opened this version
-	Upload     bool   // the viewer may attach a file
-	Action     string // the upload form's address
-	Limit      string // the largest file accepted, in words
-	Error      string // why the last upload was refused
+	Signatures []string // what the file's digital signatures say, in words; none for a file stored before they were read
+	Open       string   // the PDF's address
+	Record     string   // for an approver of the project: the form that records the opening, then opens it
+	SHA256     string   // the version shown, which Record records
+	MustOpen   bool     // the viewer is to approve and has not opened this version
+	Opened     bool     // the viewer approves the project and has opened this version
+	Upload     bool     // the viewer may attach a file
+	Action     string   // the upload form's address
+	Limit      string   // the largest file accepted, in words
+	Error      string   // why the last upload was refused
 }
 
 func (s *Server) newSignedView(lang i18n.Lang, sub *opendata.Submission, v *viewer, f *flowFacts, editable bool, problem string) signedView {
@@ -50,6 +51,7 @@ func (s *Server) newSignedView(lang i18n.Lang, sub *opendata.Submission, v *view
 	if a := f.signed; a != nil {
 		sv.Present, sv.FileName, sv.Size, sv.Pages = true, a.FileName, byteSize(lang, a.Size), a.Pages
 		sv.UploadedAt, sv.UploadedBy, sv.Open = a.UploadedAt, actorName(lang, a.UploadedBy), signedPDFPath(sub.ID)
+		sv.Signatures = s.signatureLines(lang, a.Signatures)
 		if v.Actor.Approves(sub.Project) {
 			sv.Record, sv.SHA256 = sv.Action+"/open", a.SHA256
 		}
@@ -58,6 +60,44 @@ func (s *Server) newSignedView(lang i18n.Lang, sub *opendata.Submission, v *view
 		sv.MustOpen = approver && !sv.Opened && sub.State == opendata.StatePendingApproval
 	}
 	return sv
+}
+
+// signatureLines says what each digital signature read in the file is, or
+// that there is none; nothing for a file stored before signatures were read.
+func (s *Server) signatureLines(lang i18n.Lang, sigs []store.DigitalSignature) []string {
+	if sigs == nil {
+		return nil
+	}
+	if len(sigs) == 0 {
+		return []string{t(lang, "signed.signature.none")}
+	}
+	lines := make([]string, 0, len(sigs))
+	for _, sig := range sigs {
+		switch {
+		case sig.Problem != "":
+			lines = append(lines, t(lang, "signed.signature.unreadable"))
+		case sig.Signer == "":
+			lines = append(lines, t(lang, "signed.signature.unnamed"))
+		case sig.SignedAt == nil:
+			lines = append(lines, t(lang, "signed.signature.by_undated", "name", sig.Signer))
+		default:
+			lines = append(lines, t(lang, "signed.signature.by", "name", sig.Signer, "date", when(lang, s.cfg.Location, *sig.SignedAt)))
+		}
+	}
+	return lines
+}
+
+// digitalSignatures is what the store keeps of the signatures read in an upload.
+func digitalSignatures(sigs []pdf.Signature) []store.DigitalSignature {
+	out := make([]store.DigitalSignature, 0, len(sigs))
+	for _, sig := range sigs {
+		d := store.DigitalSignature{Signer: sig.Signer, Problem: sig.Problem}
+		if !sig.SignedAt.IsZero() {
+			d.SignedAt = &sig.SignedAt
+		}
+		out = append(out, d)
+	}
+	return out
 }
 
 // signedPDFPath is where the signed approval's PDF is served; the task's page is its address without .pdf.
@@ -144,7 +184,7 @@ func (s *Server) uploadSigned(w http.ResponseWriter, r *http.Request, v *viewer)
 		return
 	}
 	meta := store.SignedApproval{SHA256: up.info.SHA256, Size: up.info.Size, Pages: up.info.Pages,
-		FileName: uploadName(up.name), UploadedBy: editedBy(v.Actor, sub)}
+		FileName: uploadName(up.name), UploadedBy: editedBy(v.Actor, sub), Signatures: digitalSignatures(up.info.Signatures)}
 	if err := s.db.SaveSignedApproval(r.Context(), sub.ID, meta, up.data); err != nil {
 		s.refuse(w, r, v, err)
 		return

@@ -14,6 +14,7 @@ import (
 
 	"github.com/opendata-datahub/datahub/internal/opendata"
 	"github.com/opendata-datahub/datahub/internal/pdf"
+	"github.com/opendata-datahub/datahub/internal/pdf/pdftest"
 	"github.com/opendata-datahub/datahub/internal/web"
 )
 
@@ -271,4 +272,32 @@ func TestSignedOpenedOnlyByTheApproversForm(t *testing.T) {
 	}
 	// A link to a version that is no longer the one attached is refused.
 	wantCode(t, rig.approver.get(t, page+"/signed-approval.pdf?sha256="+strings.Repeat("0", 64)), http.StatusConflict)
+}
+
+// The approver sees whether the signed approval carries a digital signature
+// and whose, said as read, not verified; a file without one sends them to
+// the handwritten signature.
+func TestSignedUploadDigitalSignature(t *testing.T) {
+	rig := newFlowRig(t)
+	page := "/flow/" + subID
+	at := time.Date(2026, 12, 3, 15, 4, 0, 0, time.UTC)
+	seeOther(t, rig.contact.upload(t, page+"/signed-approval", "signed.pdf", pdftest.Sign(t, signedPDF(t), "Jeanne Tremblay", at)),
+		page+"/submit?flash=signed_uploaded")
+	for lang, want := range map[string]string{
+		"en": "Signed digitally by Jeanne Tremblay on 2026-12-03 15:04 UTC. Read from the file, not verified against a trust list.",
+		"fr": "Signé numériquement par Jeanne Tremblay le 2026-12-03 15:04 UTC. Lu dans le fichier, non vérifié auprès d’une liste de confiance.",
+	} {
+		r := rig.approver.get(t, page+"/signed-approval?lang="+lang)
+		if got := section(t, r.body, "signed-approval"); !strings.Contains(got, `<dd id="signed-signatures">`+want+`</dd>`) {
+			t.Errorf("%s: the approver's page lacks %q:\n%s", lang, want, got)
+		}
+	}
+
+	seeOther(t, rig.contact.upload(t, page+"/signed-approval", "scanned.pdf", renderOther(t)), page+"/submit?flash=signed_uploaded")
+	for lang, want := range map[string]string{
+		"en": "No digital signature found: check the handwritten signature.",
+		"fr": "Aucune signature numérique trouvée : vérifiez la signature manuscrite.",
+	} {
+		has(t, rig.approver.get(t, page+"/signed-approval?lang="+lang), `<dd id="signed-signatures">`+want+`</dd>`)
+	}
 }
