@@ -62,7 +62,7 @@ func (s *Server) addBackground(ctx context.Context, v *SubmissionView) error {
 	case opendata.ErrorCode(err) != opendata.ENOTFOUND:
 		return err
 	}
-	ids, err := s.db.SubmissionJobIDs(ctx, v.DatahubID, jobsShown)
+	ids, err := s.db.FileCheckJobIDs(ctx, v.DatahubID, jobsShown)
 	if err != nil {
 		return err
 	}

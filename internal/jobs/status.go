@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -35,8 +36,34 @@ func (q *Queue) Statuses(ctx context.Context, ids []int64) ([]store.JobStatus, e
 	if len(ids) == 0 {
 		return []store.JobStatus{}, nil
 	}
+	if len(ids) <= fewJobs {
+		return q.get(ctx, ids)
+	}
 	params := river.NewJobListParams().IDs(ids...).OrderBy(river.JobListOrderByID, river.SortOrderDesc).First(len(ids))
 	return q.list(ctx, params)
+}
+
+// fewJobs is how many jobs Statuses reads one by one: River's read of one
+// job is a prepared statement, its list a query built for each call, which
+// costs a status lookup more than the rest of its reads together.
+const fewJobs = 4
+
+// get reads the jobs one by one, newest first, leaving out those River no longer keeps.
+func (q *Queue) get(ctx context.Context, ids []int64) ([]store.JobStatus, error) {
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
+	slices.Reverse(ids)
+	out := make([]store.JobStatus, 0, len(ids))
+	for _, id := range slices.Compact(ids) {
+		j, err := q.client.JobGet(ctx, id)
+		if errors.Is(err, river.ErrNotFound) {
+			continue
+		} else if err != nil {
+			return nil, fmt.Errorf("get job %d: %w", id, err)
+		}
+		out = append(out, status(j))
+	}
+	return out, nil
 }
 
 // List returns up to limit jobs in the given states, newest first.

@@ -151,11 +151,22 @@ func (db *DB) SaveFileCheck(ctx context.Context, c *opendata.FileCheck, effects 
 	return saved, nil
 }
 
+// FileCheckJobIDs returns the ids of the newest file check jobs enqueued for
+// a submission, at most limit, newest first: what its status shows.
+func (db *DB) FileCheckJobIDs(ctx context.Context, submissionID string, limit int) ([]int64, error) {
+	return db.jobIDs(ctx, `SELECT job_id FROM submission_jobs WHERE submission_id = $1 AND kind = $2
+		ORDER BY job_id DESC LIMIT $3`, submissionID, string(opendata.EffectCheckFile), limit)
+}
+
 // SubmissionJobIDs returns the ids of the newest jobs enqueued for a
 // submission, newest first, at most limit.
 func (db *DB) SubmissionJobIDs(ctx context.Context, submissionID string, limit int) ([]int64, error) {
-	rows, err := db.query(ctx, `SELECT job_id FROM submission_jobs WHERE submission_id = $1
+	return db.jobIDs(ctx, `SELECT job_id FROM submission_jobs WHERE submission_id = $1
 		ORDER BY job_id DESC LIMIT $2`, submissionID, limit)
+}
+
+func (db *DB) jobIDs(ctx context.Context, q string, args ...any) ([]int64, error) {
+	rows, err := db.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("submission jobs: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -200,6 +201,10 @@ func TestFileCheckLifecycle(t *testing.T) {
 		ids, err := db.SubmissionJobIDs(ctx, "id-1", 2)
 		if err != nil || len(ids) != 2 || ids[0] != 4 || ids[1] != 3 {
 			t.Fatalf("job ids newest first: %v %v", ids, err)
+		}
+		// The status shows the file check jobs only: not job 2, the arrival's email.
+		if checks, err := db.FileCheckJobIDs(ctx, "id-1", 100); err != nil || !slices.Equal(checks, []int64{4, 3, 1}) {
+			t.Fatalf("file check job ids: %v %v", checks, err)
 		}
 		if _, err := db.FileCheck(ctx, "nope"); opendata.ErrorCode(err) != opendata.ENOTFOUND {
 			t.Fatalf("missing: %v", err)

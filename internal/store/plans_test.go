@@ -161,6 +161,8 @@ func exerciseReads(t *testing.T, ctx context.Context, db *store.DB) {
 	must(err)
 	_, err = db.SubmissionJobIDs(ctx, "id-1", 10)
 	must(err)
+	_, err = db.FileCheckJobIDs(ctx, "id-1", 10)
+	must(err)
 	_, _, err = db.ApprovalForm(ctx, "id-1")
 	must(err)
 	_, err = db.SignedApproval(ctx, "id-1")

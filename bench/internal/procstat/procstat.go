@@ -56,3 +56,21 @@ func parseStat(s string) (name string, ticks int64, err error) {
 	st, _ := strconv.ParseInt(f[12], 10, 64) // stime, field 15
 	return s[lp+1 : rp], u + st, nil
 }
+
+// RSS is a process's resident set size in bytes (VmRSS of /proc/PID/status).
+func RSS(pid int) (int64, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			f := strings.Fields(rest) // "12345 kB"
+			if len(f) == 2 && f[1] == "kB" {
+				kb, err := strconv.ParseInt(f[0], 10, 64)
+				return kb << 10, err
+			}
+		}
+	}
+	return 0, errors.New("no VmRSS in /proc status")
+}

@@ -27,3 +27,13 @@ func TestParseStat(t *testing.T) {
 		t.Fatalf("own process: %v", err)
 	}
 }
+
+func TestRSS(t *testing.T) {
+	rss, err := RSS(os.Getpid())
+	if err != nil || rss < 1<<20 {
+		t.Fatalf("own RSS = %d, %v", rss, err)
+	}
+	if _, err := RSS(-1); err == nil {
+		t.Fatal("no error for a process that does not exist")
+	}
+}

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"slices"
+	"sync"
+	"time"
+)
+
+// readRun is one measured run of one path.
+type readRun struct {
+	path     string
+	requests int
+	errors   int // answers other than 200, and failed requests
+	rate     float64
+	p50, p99 time.Duration
+	ref      *readRun // the /healthz run just before, on the same connections
+	rss      int64
+}
+
+// reads measures each read path after a reference run of GET /healthz.
+func (r *report) reads(ctx context.Context, srv *server, key string, ids []string) error {
+	if len(ids) == 0 {
+		return fmt.Errorf("no submissions loaded")
+	}
+	r.cfg.deep = min(r.cfg.deep, len(ids)/200*100) // a smaller store: a page halfway down
+	cursor, err := deepCursor(ctx, srv.base, key, r.cfg.deep)
+	if err != nil {
+		return err
+	}
+	n := len(ids)
+	paths := []struct {
+		name string
+		url  func(*rand.Rand) string
+	}{
+		{"status: /submissions/{id}, a random one", func(rnd *rand.Rand) string { return "/api/opendata/submissions/" + ids[rnd.IntN(n)] }},
+		{"list: first page, limit=50", func(*rand.Rand) string { return "/api/opendata/submissions?limit=50" }},
+		{fmt.Sprintf("list: %d rows down, limit=50", r.cfg.deep), func(*rand.Rand) string {
+			return "/api/opendata/submissions?limit=50&cursor=" + url.QueryEscape(cursor)
+		}},
+		{"list: state=in_preparation, limit=50", func(*rand.Rand) string { return "/api/opendata/submissions?state=in_preparation&limit=50" }},
+		{"list: file_id=, a random one", func(rnd *rand.Rand) string { return "/api/opendata/submissions?file_id=" + fileID(rnd.IntN(n)) }},
+	}
+	for _, p := range paths {
+		progress("measuring %s (%s, after the /healthz reference)", p.name, r.cfg.duration)
+		ref, err := measure(ctx, srv.base, "", r.cfg, func(*rand.Rand) string { return "/healthz" })
+		if err != nil {
+			return err
+		}
+		srv.rssMax()
+		run, err := measure(ctx, srv.base, key, r.cfg, p.url)
+		if err != nil {
+			return err
+		}
+		run.path, run.ref, run.rss = p.name, ref, srv.rssMax()
+		r.runs = append(r.runs, run)
+		progress("  p50 %s p99 %s, %.0f req/s, %d errors (/healthz: p99 %s, %.0f req/s)",
+			ms(run.p50), ms(run.p99), run.rate, run.errors, ms(ref.p99), ref.rate)
+	}
+	return nil
+}
+
+// deepCursor walks the list to the page that starts rows down and returns its cursor.
+func deepCursor(ctx context.Context, base, key string, rows int) (string, error) {
+	cursor := ""
+	for seen := 0; seen < rows; seen += 100 { // rows == 0: the first page
+		u := base + "/api/opendata/submissions?limit=100"
+		if cursor != "" {
+			u += "&cursor=" + url.QueryEscape(cursor)
+		}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return "", err
+		}
+		var page struct {
+			NextCursor string `json:"next_cursor"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&page)
+		resp.Body.Close()
+		if err != nil || page.NextCursor == "" {
+			return "", fmt.Errorf("the list ends before %d rows (%v)", rows, err)
+		}
+		cursor = page.NextCursor
+	}
+	return cursor, nil
+}
+
+// measure sends requests from c.readers clients, each on its own keep-alive
+// connection, for two unmeasured seconds and then c.duration.
+func measure(ctx context.Context, base, key string, c config, pick func(*rand.Rand) string) (*readRun, error) {
+	transport := &http.Transport{MaxIdleConnsPerHost: c.readers, MaxConnsPerHost: c.readers}
+	defer transport.CloseIdleConnections()
+	client := &http.Client{Transport: transport, Timeout: 30 * time.Second}
+	warm := time.Now().Add(2 * time.Second)
+	end := warm.Add(c.duration)
+	type result struct {
+		lat    []time.Duration
+		errors int
+	}
+	results := make([]result, c.readers)
+	var wg sync.WaitGroup
+	for i := range c.readers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rnd := rand.New(rand.NewPCG(uint64(i), uint64(time.Now().UnixNano())))
+			res := &results[i]
+			for ctx.Err() == nil {
+				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+pick(rnd), nil)
+				if key != "" {
+					req.Header.Set("Authorization", "Bearer "+key)
+				}
+				start := time.Now()
+				if start.After(end) {
+					return
+				}
+				resp, err := client.Do(req)
+				ok := err == nil && resp.StatusCode == http.StatusOK
+				if err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+				if start.Before(warm) {
+					continue
+				}
+				res.lat = append(res.lat, time.Since(start))
+				if !ok {
+					res.errors++
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	run := &readRun{}
+	var all []time.Duration
+	for _, res := range results {
+		all = append(all, res.lat...)
+		run.errors += res.errors
+	}
+	if len(all) == 0 {
+		return nil, fmt.Errorf("no request finished")
+	}
+	slices.Sort(all)
+	run.requests = len(all)
+	run.rate = float64(len(all)) / c.duration.Seconds()
+	run.p50, run.p99 = all[len(all)/2], all[min(len(all)-1, len(all)*99/100)]
+	return run, nil
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }

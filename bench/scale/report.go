@@ -1,0 +1,79 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+)
+
+// report gathers a run's figures and prints them as markdown.
+type report struct {
+	cfg     config
+	started time.Time
+	facts   []string
+	tenths  []tenth
+	runs    []*readRun
+	rssEnd  int64
+}
+
+// Targets of the scale work, at a million submissions with 16 readers.
+const (
+	statusP99Target = 5 * time.Millisecond
+	listP99Target   = 20 * time.Millisecond
+	rssTarget       = 150 << 20
+	submitRatio     = 0.7
+)
+
+func (r *report) print(w io.Writer) {
+	fmt.Fprintf(w, "### %d submissions, %s (%s UTC)\n\n", r.cfg.n, dbName(r.cfg), r.started.UTC().Format("2006-01-02 15:04"))
+	fmt.Fprintf(w, "`go run ./bench/scale %s`\n\n", strings.Join(os.Args[1:], " "))
+	for _, f := range r.facts {
+		fmt.Fprintf(w, "- %s\n", f)
+	}
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		fmt.Fprintf(w, "- load average at the end: %s\n", strings.Join(strings.Fields(string(b))[:3], " "))
+	}
+	maxRSS := r.rssEnd
+	if len(r.tenths) > 0 {
+		first, last := r.tenths[0], r.tenths[len(r.tenths)-1]
+		fmt.Fprintf(w, "\nLoad through the API (%d clients):\n\n| stored | submissions/s | server RSS max |\n|---:|---:|---:|\n", r.cfg.loadClients)
+		for _, t := range r.tenths {
+			fmt.Fprintf(w, "| %d–%d | %.0f | %.1f MiB |\n", t.from, t.to, t.rate(), mib(t.rss))
+			maxRSS = max(maxRSS, t.rss)
+		}
+		fmt.Fprintf(w, "\nLast tenth at %.2f× the first (target ≥ %.1f×)%s.\n", last.rate()/first.rate(), submitRatio,
+			met(last.rate()/first.rate() >= submitRatio))
+	}
+	if len(r.runs) > 0 {
+		fmt.Fprintf(w, "\nReads, %d concurrent readers, %s each, after a /healthz reference run of the same length:\n\n", r.cfg.readers, r.cfg.duration)
+		fmt.Fprintf(w, "| path | p50 | p99 | req/s | errors | /healthz p99 | /healthz req/s | target p99 |\n|---|---:|---:|---:|---:|---:|---:|---|\n")
+		for _, run := range r.runs {
+			target := listP99Target
+			if strings.HasPrefix(run.path, "status") {
+				target = statusP99Target
+			}
+			fmt.Fprintf(w, "| %s | %s | %s | %.0f | %d | %s | %.0f | < %s%s |\n", run.path, ms(run.p50), ms(run.p99), run.rate,
+				run.errors, ms(run.ref.p99), run.ref.rate, target, met(run.p99 < target))
+			maxRSS = max(maxRSS, run.rss)
+		}
+	}
+	fmt.Fprintf(w, "\nServer RSS at most %.1f MiB (target < 150 MiB)%s.\n", mib(maxRSS), met(maxRSS < rssTarget))
+}
+
+func met(ok bool) string {
+	if ok {
+		return ": met"
+	}
+	return ": **not met**"
+}
+
+func mib(b int64) float64 { return float64(b) / (1 << 20) }
+
+func dbName(c config) string {
+	if c.databaseURL != "" {
+		return "PostgreSQL"
+	}
+	return "SQLite"
+}
