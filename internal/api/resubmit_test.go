@@ -26,4 +26,16 @@ func TestResubmitAWithdrawnFileID(t *testing.T) {
 		t.Fatalf("replaces %v, want %s", m["replaces"], first)
 	}
 	wantStatus(t, e.submit(cfs, validBody(nil)), 400)
+
+	// The listing names both with the file_id they were sent with.
+	fileID := decode(t, e.do("GET", "/api/opendata/submissions/"+first, "", "DH-Auth-Key", cfs))["file_id"]
+	items := decode(t, e.do("GET", "/api/opendata/submissions", "", "DH-Auth-Key", cfs))["items"].([]any)
+	if len(items) != 2 {
+		t.Fatalf("%d items, want 2", len(items))
+	}
+	for _, it := range items {
+		if got := it.(map[string]any)["file_id"]; got != fileID || fileID == "" {
+			t.Errorf("listed file_id %q, want %q", got, fileID)
+		}
+	}
 }

@@ -81,9 +81,13 @@ func retireFileID(tx *Tx, s *opendata.Submission) (string, error) {
 		return "", &DuplicateError{ExistingID: id}
 	}
 	// Not a file_id any submission can have (those are printable): a control character starts it.
-	_, err := tx.Exec(`UPDATE submissions SET file_id = $2 WHERE id = $1`, id, "\x1freplaced-by:"+s.ID)
+	_, err := tx.Exec(`UPDATE submissions SET file_id = $2 WHERE id = $1`, id, retiredFileID+s.ID)
 	return id, err
 }
+
+// retiredFileID starts the file_id column of a submission whose file_id a
+// newer one took (retireFileID); its metadata keeps the one it was sent with.
+const retiredFileID = "\x1freplaced-by:"
 
 func insertTransition(tx *Tx, id string, t opendata.Transition) error {
 	_, err := tx.Exec(InsertTransitionSQL, id, string(t.From), string(t.To), t.Actor, t.Reason, micros(t.At))
@@ -172,8 +176,35 @@ type Filter struct {
 
 // Page is one page of a listing, newest first.
 type Page struct {
+	// Submissions are summaries: of the metadata only Fields.FileID is read,
+	// and no history, which is what a listing shows and keeps its pages cheap.
 	Submissions []*opendata.Submission
 	Next        int64 // the cursor of the next page, 0 when this is the last
+}
+
+// summaryColumns are the columns of a listing's summaries (scanSummary);
+// the metadata is read only for a submission whose file_id column was retired.
+const summaryColumns = `seq, id, project, key_prefix, state, file_id, created_at, updated_at, replaces,
+	CASE WHEN file_id LIKE '` + retiredFileID + `%' THEN fields ELSE '' END`
+
+func scanSummary(row rowScanner) (*opendata.Submission, int64, error) {
+	var s opendata.Submission
+	var seq, created, updated int64
+	var state, retired string
+	if err := row.Scan(&seq, &s.ID, &s.Project, &s.KeyPrefix, &state, &s.Fields.FileID, &created, &updated, &s.Replaces, &retired); err != nil {
+		return nil, 0, err
+	}
+	if retired != "" {
+		var f struct {
+			FileID string `json:"file_id"`
+		}
+		if err := json.Unmarshal([]byte(retired), &f); err != nil {
+			return nil, 0, fmt.Errorf("submission %s fields: %w", s.ID, err)
+		}
+		s.Fields.FileID = f.FileID
+	}
+	s.State, s.CreatedAt, s.UpdatedAt = opendata.State(state), fromMicros(created), fromMicros(updated)
+	return &s, seq, nil
 }
 
 // ListSubmissions returns a page of the project's submissions, newest first.
@@ -184,7 +215,7 @@ func (db *DB) ListSubmissions(ctx context.Context, f Filter) (*Page, error) {
 	}
 	// One condition per filter given, never "($n = '' OR col = $n)": SQLite
 	// cannot use an index for that form, and would scan the project's rows.
-	q := `SELECT ` + submissionColumns + ` FROM submissions WHERE project = $1 AND seq < $2`
+	q := `SELECT ` + summaryColumns + ` FROM submissions WHERE project = $1 AND seq < $2`
 	args := []any{opendata.NormProject(f.Project), after}
 	if f.FileID != "" { // (project, file_id) is unique: one row at most
 		args = append(args, f.FileID)
@@ -203,7 +234,7 @@ func (db *DB) ListSubmissions(ctx context.Context, f Filter) (*Page, error) {
 	page := &Page{}
 	var last int64
 	for rows.Next() {
-		s, seq, err := scanSubmission(rows)
+		s, seq, err := scanSummary(rows)
 		if err != nil {
 			return nil, fmt.Errorf("list submissions: %w", err)
 		}
