@@ -52,6 +52,8 @@ func openPostgres(ctx context.Context, cfg Config) (*DB, error) {
 			migrationLock:   fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d)`, migrationLockID),
 			forUpdate:       " FOR UPDATE",
 			eventsLock:      fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d)`, eventsLockID),
+			history: `(SELECT coalesce(json_agg(json_build_object('f', from_state, 't', to_state, 'a', actor, 'r', reason, 'at', at)
+				ORDER BY seq), '[]')::text FROM transitions WHERE submission_id = s.id)`,
 		},
 		read: sqlDB, write: sqlDB, pool: pool, now: time.Now, dataDir: cfg.DataDir,
 	}

@@ -59,6 +59,8 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 	d := dialect{
 		name:            "sqlite",
 		migrationsTable: `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`,
+		history: `(SELECT json_group_array(json_object('f', from_state, 't', to_state, 'a', actor, 'r', reason, 'at', at) ORDER BY seq)
+			FROM transitions WHERE submission_id = s.id)`,
 	}
 	db := &DB{dialect: d, read: read, write: write, now: time.Now, dataDir: cfg.DataDir}
 	if err := write.PingContext(ctx); err != nil {

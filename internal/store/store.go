@@ -48,6 +48,10 @@ type dialect struct {
 	// events commit in the order of their seqs and a reader of the feed never
 	// sees a seq before a lower one commits; "" where writers are serialized.
 	eventsLock string
+	// history is a column expression: the history of submission s as a JSON
+	// array of {"f","t","a","r","at"} in order, so that a submission is read
+	// with its history in one query.
+	history string
 }
 
 // writer runs write transactions.

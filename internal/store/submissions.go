@@ -98,12 +98,13 @@ const submissionColumns = `seq, id, project, key_prefix, state, fields, created_
 
 type rowScanner interface{ Scan(dest ...any) error }
 
-func scanSubmission(row rowScanner) (*opendata.Submission, int64, error) {
+// scanSubmission reads the submissionColumns of row, then into more the columns that follow them.
+func scanSubmission(row rowScanner, more ...any) (*opendata.Submission, int64, error) {
 	var s opendata.Submission
 	var seq, created, updated int64
 	var state string
 	var fields []byte
-	if err := row.Scan(&seq, &s.ID, &s.Project, &s.KeyPrefix, &state, &fields, &created, &updated, &s.Replaces); err != nil {
+	if err := row.Scan(append([]any{&seq, &s.ID, &s.Project, &s.KeyPrefix, &state, &fields, &created, &updated, &s.Replaces}, more...)...); err != nil {
 		return nil, 0, err
 	}
 	if err := json.Unmarshal(fields, &s.Fields); err != nil {
@@ -114,41 +115,32 @@ func scanSubmission(row rowScanner) (*opendata.Submission, int64, error) {
 }
 
 // Submission returns a submission with its history; ENOTFOUND if there is none.
+// One query reads both: a status lookup's main cost is its round trips.
 func (db *DB) Submission(ctx context.Context, id string) (*opendata.Submission, error) {
-	s, _, err := scanSubmission(db.queryRow(ctx, `SELECT `+submissionColumns+` FROM submissions WHERE id = $1`, id))
+	var history string
+	s, _, err := scanSubmission(db.queryRow(ctx, `SELECT `+submissionColumns+`, `+db.dialect.history+`
+		FROM submissions s WHERE id = $1`, id), &history)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, opendata.Errorf(opendata.ENOTFOUND, "no submission %s", id)
 	} else if err != nil {
 		return nil, fmt.Errorf("get submission: %w", err)
 	}
-	if s.History, err = db.history(ctx, id); err != nil {
-		return nil, err
+	var rows []struct {
+		From   string `json:"f"`
+		To     string `json:"t"`
+		Actor  string `json:"a"`
+		Reason string `json:"r"`
+		At     int64  `json:"at"`
+	}
+	if err := json.Unmarshal([]byte(history), &rows); err != nil {
+		return nil, fmt.Errorf("get submission %s history: %w", id, err)
+	}
+	s.History = make([]opendata.Transition, len(rows))
+	for i, r := range rows {
+		s.History[i] = opendata.Transition{From: opendata.State(r.From), To: opendata.State(r.To), Actor: r.Actor,
+			Reason: r.Reason, At: fromMicros(r.At)}
 	}
 	return s, nil
-}
-
-func (db *DB) history(ctx context.Context, id string) ([]opendata.Transition, error) {
-	rows, err := db.query(ctx, `SELECT from_state, to_state, actor, reason, at FROM transitions
-		WHERE submission_id = $1 ORDER BY seq`, id)
-	if err != nil {
-		return nil, fmt.Errorf("get history: %w", err)
-	}
-	defer rows.Close()
-	var out []opendata.Transition
-	for rows.Next() {
-		var t opendata.Transition
-		var from, to string
-		var at int64
-		if err := rows.Scan(&from, &to, &t.Actor, &t.Reason, &at); err != nil {
-			return nil, fmt.Errorf("get history: %w", err)
-		}
-		t.From, t.To, t.At = opendata.State(from), opendata.State(to), fromMicros(at)
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("get history: %w", err)
-	}
-	return out, nil
 }
 
 // SubmissionIDByFileID returns the id of the project's live submission with
