@@ -7,6 +7,7 @@ import (
 
 	"github.com/opendata-datahub/datahub/internal/auth"
 	"github.com/opendata-datahub/datahub/internal/opendata"
+	"github.com/opendata-datahub/datahub/internal/store"
 )
 
 // FileCheckView is a submission's file check as the status API shows it (SPEC §4).
@@ -45,43 +46,29 @@ func fileCheckView(c *opendata.FileCheck) *FileCheckView {
 		Size: c.Size, ContentType: c.ContentType, SHA256: c.SHA256, Format: c.Format, Reason: c.Reason, ReasonCode: c.ReasonCode, ReasonArgs: c.ReasonArgs, Attempts: c.Attempts}
 }
 
-// addBackground adds the file check and the submission's recent file check
-// jobs to its view. A failure to read the jobs is logged and leaves them out.
-func (s *Server) addBackground(ctx context.Context, v *SubmissionView) error {
-	c, err := s.db.FileCheck(ctx, v.DatahubID)
-	switch {
-	case err == nil:
+// addBackground adds the file check, the publication and the submission's
+// recent file check jobs to its view. A failure to read the jobs, which the
+// queue keeps, is logged and leaves them out.
+func (s *Server) addBackground(ctx context.Context, v *SubmissionView, st *store.Status) {
+	c := st.FileCheck
+	if c != nil {
 		v.FileCheck = fileCheckView(c)
-	case opendata.ErrorCode(err) != opendata.ENOTFOUND:
-		return err
 	}
-	p, err := s.db.Publication(ctx, v.DatahubID)
-	switch {
-	case err == nil:
-		v.Publication = publicationView(p)
-	case opendata.ErrorCode(err) != opendata.ENOTFOUND:
-		return err
+	if st.Publication != nil {
+		v.Publication = publicationView(st.Publication)
 	}
-	ids, err := s.db.FileCheckJobIDs(ctx, v.DatahubID, jobsShown)
-	if err != nil {
-		return err
-	}
-	list, err := s.db.JobStatuses(ctx, ids)
+	list, err := s.db.JobStatuses(ctx, st.CheckJobIDs)
 	if err != nil {
 		s.cfg.Logger.WarnContext(ctx, "could not read the submission's jobs", "err", err, "datahub_id", v.DatahubID)
-		return nil
+		return
 	}
 	for _, j := range list {
-		if j.Kind != string(opendata.EffectCheckFile) {
-			continue
-		}
 		jv := JobView{Kind: j.Kind, State: j.State, Attempt: j.Attempt, MaxAttempts: j.MaxAttempts, ScheduledAt: j.ScheduledAt}
 		if j.LastError != "" && c != nil && c.JobID == j.ID {
 			jv.LastError = c.Reason // what the check found, as file_check shows it
 		}
 		v.Jobs = append(v.Jobs, jv)
 	}
-	return nil
 }
 
 // checkFile handles POST /api/opendata/submissions/{id}/check: it runs the

@@ -78,16 +78,16 @@ func (s *Server) view(sub *opendata.Submission, full bool) SubmissionView {
 
 // getSubmission handles GET /api/opendata/submissions/{id}; another project's id is 404.
 func (s *Server) getSubmission(w http.ResponseWriter, r *http.Request, c *auth.Client) {
-	sub, err := s.ownSubmission(r, c)
+	st, err := s.db.SubmissionStatus(r.Context(), r.PathValue("id"), jobsShown)
+	if err == nil && st.Submission.Project != c.Project {
+		err = opendata.Errorf(opendata.ENOTFOUND, "no submission %s in project %s", st.Submission.ID, c.Project)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	v := s.view(sub, true)
-	if err := s.addBackground(r.Context(), &v); err != nil {
-		s.fail(w, r, err)
-		return
-	}
+	v := s.view(st.Submission, true)
+	s.addBackground(r.Context(), &v, st)
 	writeJSON(w, http.StatusOK, v)
 }
 

@@ -28,21 +28,36 @@ const fileCheckColumns = `submission_id, state, requested_at, checked_at, attemp
 	content_type, sha256, format, reason, job_id, reason_code, reason_args`
 
 func scanFileCheck(row rowScanner) (*opendata.FileCheck, error) {
-	var c opendata.FileCheck
-	var state string
-	var requested int64
-	var checked sql.NullInt64
-	var args string
-	if err := row.Scan(&c.SubmissionID, &state, &requested, &checked, &c.Attempts, &c.HTTPStatus, &c.Size,
-		&c.ContentType, &c.SHA256, &c.Format, &c.Reason, &c.JobID, &c.ReasonCode, &args); err != nil {
+	var r fileCheckRow
+	if err := row.Scan(r.dest()...); err != nil {
 		return nil, err
 	}
-	if args != "" && args != "{}" {
-		if err := json.Unmarshal([]byte(args), &c.ReasonArgs); err != nil {
+	return r.value()
+}
+
+// fileCheckRow receives the fileCheckColumns of a row (dest), then makes the check of them (value).
+type fileCheckRow struct {
+	c         opendata.FileCheck
+	state     string
+	requested int64
+	checked   sql.NullInt64
+	args      string
+}
+
+func (r *fileCheckRow) dest() []any {
+	c := &r.c
+	return []any{&c.SubmissionID, &r.state, &r.requested, &r.checked, &c.Attempts, &c.HTTPStatus, &c.Size,
+		&c.ContentType, &c.SHA256, &c.Format, &c.Reason, &c.JobID, &c.ReasonCode, &r.args}
+}
+
+func (r *fileCheckRow) value() (*opendata.FileCheck, error) {
+	c := r.c
+	if r.args != "" && r.args != "{}" {
+		if err := json.Unmarshal([]byte(r.args), &c.ReasonArgs); err != nil {
 			return nil, fmt.Errorf("file check of %s: reason arguments: %w", c.SubmissionID, err)
 		}
 	}
-	c.State, c.RequestedAt, c.CheckedAt = opendata.CheckState(state), fromMicros(requested), timePtr(checked)
+	c.State, c.RequestedAt, c.CheckedAt = opendata.CheckState(r.state), fromMicros(r.requested), timePtr(r.checked)
 	return &c, nil
 }
 
@@ -151,22 +166,11 @@ func (db *DB) SaveFileCheck(ctx context.Context, c *opendata.FileCheck, effects 
 	return saved, nil
 }
 
-// FileCheckJobIDs returns the ids of the newest file check jobs enqueued for
-// a submission, at most limit, newest first: what its status shows.
-func (db *DB) FileCheckJobIDs(ctx context.Context, submissionID string, limit int) ([]int64, error) {
-	return db.jobIDs(ctx, `SELECT job_id FROM submission_jobs WHERE submission_id = $1 AND kind = $2
-		ORDER BY job_id DESC LIMIT $3`, submissionID, string(opendata.EffectCheckFile), limit)
-}
-
 // SubmissionJobIDs returns the ids of the newest jobs enqueued for a
 // submission, newest first, at most limit.
 func (db *DB) SubmissionJobIDs(ctx context.Context, submissionID string, limit int) ([]int64, error) {
-	return db.jobIDs(ctx, `SELECT job_id FROM submission_jobs WHERE submission_id = $1
+	rows, err := db.query(ctx, `SELECT job_id FROM submission_jobs WHERE submission_id = $1
 		ORDER BY job_id DESC LIMIT $2`, submissionID, limit)
-}
-
-func (db *DB) jobIDs(ctx context.Context, q string, args ...any) ([]int64, error) {
-	rows, err := db.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("submission jobs: %w", err)
 	}

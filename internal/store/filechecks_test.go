@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -202,9 +203,22 @@ func TestFileCheckLifecycle(t *testing.T) {
 		if err != nil || len(ids) != 2 || ids[0] != 4 || ids[1] != 3 {
 			t.Fatalf("job ids newest first: %v %v", ids, err)
 		}
-		// The status shows the file check jobs only: not job 2, the arrival's email.
-		if checks, err := db.FileCheckJobIDs(ctx, "id-1", 100); err != nil || !slices.Equal(checks, []int64{4, 3, 1}) {
-			t.Fatalf("file check job ids: %v %v", checks, err)
+		// The status reads the submission, its history, its check and its file check jobs at once:
+		// not job 2, the arrival's email.
+		st, err := db.SubmissionStatus(ctx, "id-1", 100)
+		if err != nil || !slices.Equal(st.CheckJobIDs, []int64{4, 3, 1}) || st.Publication != nil {
+			t.Fatalf("status: %+v %v", st, err)
+		}
+		sub, _ := db.Submission(ctx, "id-1")
+		check, _ := db.FileCheck(ctx, "id-1")
+		if !reflect.DeepEqual(st.Submission, sub) || !reflect.DeepEqual(st.FileCheck, check) {
+			t.Fatalf("status %+v %+v, want %+v %+v", st.Submission, st.FileCheck, sub, check)
+		}
+		if st, err := db.SubmissionStatus(ctx, "id-1", 2); err != nil || !slices.Equal(st.CheckJobIDs, []int64{4, 3}) {
+			t.Fatalf("status with two jobs: %+v %v", st, err)
+		}
+		if _, err := db.SubmissionStatus(ctx, "nope", 2); opendata.ErrorCode(err) != opendata.ENOTFOUND {
+			t.Fatalf("status of a submission that does not exist: %v", err)
 		}
 		if _, err := db.FileCheck(ctx, "nope"); opendata.ErrorCode(err) != opendata.ENOTFOUND {
 			t.Fatalf("missing: %v", err)

@@ -161,7 +161,7 @@ func exerciseReads(t *testing.T, ctx context.Context, db *store.DB) {
 	must(err)
 	_, err = db.SubmissionJobIDs(ctx, "id-1", 10)
 	must(err)
-	_, err = db.FileCheckJobIDs(ctx, "id-1", 10)
+	_, err = db.SubmissionStatus(ctx, "id-1", 10)
 	must(err)
 	_, _, err = db.ApprovalForm(ctx, "id-1")
 	must(err)

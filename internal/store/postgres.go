@@ -54,6 +54,8 @@ func openPostgres(ctx context.Context, cfg Config) (*DB, error) {
 			eventsLock:      fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d)`, eventsLockID),
 			history: `(SELECT coalesce(json_agg(json_build_object('f', from_state, 't', to_state, 'a', actor, 'r', reason, 'at', at)
 				ORDER BY seq), '[]')::text FROM transitions WHERE submission_id = s.id)`,
+			checkJobIDs: `(SELECT coalesce(json_agg(job_id ORDER BY job_id DESC), '[]')::text FROM submission_jobs
+				WHERE submission_id = s.id AND kind = $2)`,
 		},
 		read: sqlDB, write: sqlDB, pool: pool, now: time.Now, dataDir: cfg.DataDir,
 	}

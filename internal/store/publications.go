@@ -26,17 +26,32 @@ func (db *DB) Publication(ctx context.Context, id string) (*opendata.Publication
 }
 
 func scanPublication(row rowScanner) (*opendata.Publication, error) {
-	var p opendata.Publication
-	var dry int
-	var last, published, unpublished sql.NullInt64
-	var errs, payload string
-	if err := row.Scan(&p.SubmissionID, &dry, &p.Target, &p.RegistryID, &p.RegistryURL, &p.Attempts, &last,
-		&p.LastError, &errs, &payload, &published, &unpublished); err != nil {
+	var r publicationRow
+	if err := row.Scan(r.dest()...); err != nil {
 		return nil, err
 	}
-	p.DryRun, p.Payload = dry == 1, []byte(payload)
-	p.LastAttemptAt, p.PublishedAt, p.UnpublishedAt = timePtr(last), timePtr(published), timePtr(unpublished)
-	if err := json.Unmarshal([]byte(errs), &p.Errors); err != nil {
+	return r.value()
+}
+
+// publicationRow receives the publicationColumns of a row (dest), then makes the publication of them (value).
+type publicationRow struct {
+	p                            opendata.Publication
+	dry                          int
+	last, published, unpublished sql.NullInt64
+	errs, payload                string
+}
+
+func (r *publicationRow) dest() []any {
+	p := &r.p
+	return []any{&p.SubmissionID, &r.dry, &p.Target, &p.RegistryID, &p.RegistryURL, &p.Attempts, &r.last,
+		&p.LastError, &r.errs, &r.payload, &r.published, &r.unpublished}
+}
+
+func (r *publicationRow) value() (*opendata.Publication, error) {
+	p := r.p
+	p.DryRun, p.Payload = r.dry == 1, []byte(r.payload)
+	p.LastAttemptAt, p.PublishedAt, p.UnpublishedAt = timePtr(r.last), timePtr(r.published), timePtr(r.unpublished)
+	if err := json.Unmarshal([]byte(r.errs), &p.Errors); err != nil {
 		return nil, fmt.Errorf("publication %s errors: %w", p.SubmissionID, err)
 	}
 	return &p, nil

@@ -61,6 +61,7 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 		migrationsTable: `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`,
 		history: `(SELECT json_group_array(json_object('f', from_state, 't', to_state, 'a', actor, 'r', reason, 'at', at) ORDER BY seq)
 			FROM transitions WHERE submission_id = s.id)`,
+		checkJobIDs: `(SELECT json_group_array(job_id ORDER BY job_id DESC) FROM submission_jobs WHERE submission_id = s.id AND kind = $2)`,
 	}
 	db := &DB{dialect: d, read: read, write: write, now: time.Now, dataDir: cfg.DataDir}
 	if err := write.PingContext(ctx); err != nil {

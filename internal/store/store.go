@@ -52,6 +52,9 @@ type dialect struct {
 	// array of {"f","t","a","r","at"} in order, so that a submission is read
 	// with its history in one query.
 	history string
+	// checkJobIDs is a column expression: the ids of submission s's jobs of
+	// the kind $2 as a JSON array, newest first.
+	checkJobIDs string
 }
 
 // writer runs write transactions.

@@ -100,18 +100,34 @@ type rowScanner interface{ Scan(dest ...any) error }
 
 // scanSubmission reads the submissionColumns of row, then into more the columns that follow them.
 func scanSubmission(row rowScanner, more ...any) (*opendata.Submission, int64, error) {
-	var s opendata.Submission
-	var seq, created, updated int64
-	var state string
-	var fields []byte
-	if err := row.Scan(append([]any{&seq, &s.ID, &s.Project, &s.KeyPrefix, &state, &fields, &created, &updated, &s.Replaces}, more...)...); err != nil {
+	var r submissionRow
+	if err := row.Scan(append(r.dest(), more...)...); err != nil {
 		return nil, 0, err
 	}
-	if err := json.Unmarshal(fields, &s.Fields); err != nil {
-		return nil, 0, fmt.Errorf("submission %s fields: %w", s.ID, err)
+	s, err := r.value()
+	return s, r.seq, err
+}
+
+// submissionRow receives the submissionColumns of a row (dest), then makes the submission of them (value).
+type submissionRow struct {
+	s                     opendata.Submission
+	seq, created, updated int64
+	state                 string
+	fields                []byte
+}
+
+func (r *submissionRow) dest() []any {
+	s := &r.s
+	return []any{&r.seq, &s.ID, &s.Project, &s.KeyPrefix, &r.state, &r.fields, &r.created, &r.updated, &s.Replaces}
+}
+
+func (r *submissionRow) value() (*opendata.Submission, error) {
+	s := r.s
+	if err := json.Unmarshal(r.fields, &s.Fields); err != nil {
+		return nil, fmt.Errorf("submission %s fields: %w", s.ID, err)
 	}
-	s.State, s.CreatedAt, s.UpdatedAt = opendata.State(state), fromMicros(created), fromMicros(updated)
-	return &s, seq, nil
+	s.State, s.CreatedAt, s.UpdatedAt = opendata.State(r.state), fromMicros(r.created), fromMicros(r.updated)
+	return &s, nil
 }
 
 // Submission returns a submission with its history; ENOTFOUND if there is none.
@@ -125,6 +141,14 @@ func (db *DB) Submission(ctx context.Context, id string) (*opendata.Submission, 
 	} else if err != nil {
 		return nil, fmt.Errorf("get submission: %w", err)
 	}
+	if s.History, err = decodeHistory(history); err != nil {
+		return nil, fmt.Errorf("get submission %s: %w", id, err)
+	}
+	return s, nil
+}
+
+// decodeHistory reads the history column (dialect.history).
+func decodeHistory(history string) ([]opendata.Transition, error) {
 	var rows []struct {
 		From   string `json:"f"`
 		To     string `json:"t"`
@@ -133,14 +157,14 @@ func (db *DB) Submission(ctx context.Context, id string) (*opendata.Submission, 
 		At     int64  `json:"at"`
 	}
 	if err := json.Unmarshal([]byte(history), &rows); err != nil {
-		return nil, fmt.Errorf("get submission %s history: %w", id, err)
+		return nil, fmt.Errorf("history: %w", err)
 	}
-	s.History = make([]opendata.Transition, len(rows))
+	out := make([]opendata.Transition, len(rows))
 	for i, r := range rows {
-		s.History[i] = opendata.Transition{From: opendata.State(r.From), To: opendata.State(r.To), Actor: r.Actor,
+		out[i] = opendata.Transition{From: opendata.State(r.From), To: opendata.State(r.To), Actor: r.Actor,
 			Reason: r.Reason, At: fromMicros(r.At)}
 	}
-	return s, nil
+	return out, nil
 }
 
 // SubmissionIDByFileID returns the id of the project's live submission with
