@@ -1,15 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -36,12 +33,6 @@ func (t tenth) rate() float64 { return float64(t.to-t.from) / t.took.Seconds() }
 // with c.loadClients clients, appending each acknowledged id to ids.txt and
 // saving the count every tenth, so that an interrupted load resumes.
 func (r *report) load(ctx context.Context, srv *server, st *state, ids *[]string, c config) error {
-	f, err := os.OpenFile(filepath.Join(c.data, "ids.txt"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	w := bufio.NewWriter(f)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: c.loadClients}, Timeout: time.Minute}
 	step := max((c.n-st.Loaded)/10, 1)
 	srv.rssMax()
@@ -54,10 +45,7 @@ func (r *report) load(ctx context.Context, srv *server, st *state, ids *[]string
 		}
 		t := tenth{from: from, to: to, took: time.Since(start), rss: srv.rssMax()}
 		r.tenths = append(r.tenths, t)
-		for _, id := range got {
-			w.WriteString(id + "\n")
-		}
-		if err := w.Flush(); err != nil {
+		if err := appendIDs(c.data, got); err != nil {
 			return err
 		}
 		*ids = append(*ids, got...)

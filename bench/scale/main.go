@@ -52,6 +52,7 @@ type config struct {
 	duration    time.Duration
 	deep        int
 	skipReads   bool
+	compare     int
 }
 
 func main() {
@@ -64,6 +65,7 @@ func main() {
 	flag.DurationVar(&c.duration, "duration", 15*time.Second, "length of each measured read run")
 	flag.IntVar(&c.deep, "deep", 20_000, "how many rows down the deep list page starts")
 	flag.BoolVar(&c.skipReads, "skip-reads", false, "load only")
+	flag.IntVar(&c.compare, "compare", 0, "at the end, submit this many to an empty store, to the loaded one (which keeps them) and to the empty one again, and give the ratio of the rates")
 	flag.Parse()
 	if c.data == "" || c.n < 1 || c.loadClients < 1 || c.readers < 1 || c.duration < time.Second {
 		fmt.Fprintln(os.Stderr, "scale: -data is required; -n, -load-clients and -readers must be positive, -duration at least 1s")
@@ -110,13 +112,12 @@ func run(ctx context.Context, c config) error {
 		return err
 	}
 	if st.Key == "" {
-		out, err := exec.Command(bin, append(append([]string{"keys", "create"}, storeArgs...),
-			"--project", "CFS", "--client", "scale", "--contact", "a@b.gc.ca")...).Output()
+		out, err := runCommand(bin, append(append([]string{"keys", "create"}, storeArgs...),
+			"--project", "CFS", "--client", "scale", "--contact", "a@b.gc.ca"))
 		if err != nil {
-			return fmt.Errorf("datahub keys create: %w", err)
+			return err
 		}
-		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-		st.Key = strings.TrimSpace(lines[len(lines)-1])
+		st.Key = lastLine(out)
 		if err := st.save(c.data); err != nil {
 			return err
 		}
@@ -144,9 +145,47 @@ func run(ctx context.Context, c config) error {
 			return err
 		}
 	}
+	if c.compare > 0 {
+		if err := r.compare(ctx, srv, st, &ids, bin, c); err != nil {
+			return err
+		}
+	}
 	r.rssEnd = srv.rssMax()
 	r.print(os.Stdout)
 	return nil
+}
+
+// runCommand runs bin with args and returns its output; its errors name what it said.
+func runCommand(bin string, args []string) (string, error) {
+	out, err := exec.Command(bin, args...).Output()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return "", fmt.Errorf("datahub %s: %w: %s", args[0], err, ee.Stderr)
+	} else if err != nil {
+		return "", fmt.Errorf("datahub %s: %w", args[0], err)
+	}
+	return string(out), nil
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
+}
+
+// appendIDs adds acknowledged ids to ids.txt.
+func appendIDs(dir string, ids []string) error {
+	f, err := os.OpenFile(filepath.Join(dir, "ids.txt"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	for _, id := range ids {
+		b.WriteString(id + "\n")
+	}
+	if _, err := f.WriteString(b.String()); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func progress(format string, args ...any) {

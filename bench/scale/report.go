@@ -15,6 +15,7 @@ type report struct {
 	facts   []string
 	tenths  []tenth
 	runs    []*readRun
+	rates   *submitRates // -compare
 	rssEnd  int64
 }
 
@@ -45,6 +46,10 @@ func (r *report) print(w io.Writer) {
 		}
 		fmt.Fprintf(w, "\nLast tenth at %.2f× the first (target ≥ %.1f×)%s.\n", last.rate()/first.rate(), submitRatio,
 			met(last.rate()/first.rate() >= submitRatio))
+	}
+	if s := r.rates; s != nil {
+		fmt.Fprintf(w, "\nSubmit rate of %d submissions, back to back: %.0f/s on an empty store, %.0f/s on this one, %.0f/s on the empty one again: %.2f× (target ≥ %.1f×)%s.\n",
+			s.n, s.empty1, s.full, s.empty2, s.ratio(), submitRatio, met(s.ratio() >= submitRatio))
 	}
 	if len(r.runs) > 0 {
 		fmt.Fprintf(w, "\nReads, %d concurrent readers, %s each, after a /healthz reference run of the same length:\n\n", r.cfg.readers, r.cfg.duration)
