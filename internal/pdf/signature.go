@@ -1,6 +1,7 @@
 package pdf
 
 import (
+	"bytes"
 	"errors"
 	"slices"
 	"strings"
@@ -11,27 +12,32 @@ import (
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 )
 
-// Signature is a digital signature found in an uploaded PDF. It is read, not
-// verified: nothing here checks the signature against the bytes, the
-// certificate against a trust list or its revocation (which would mean calling
-// the addresses the file names). It tells the approver whether to look for a
+// Signature is a digital signature found in an uploaded PDF. Its PKCS#7 data
+// is checked against the bytes of the file it says it covers, so a file
+// changed after it was signed is told apart; the certificate is not checked
+// against a trust list or for revocation (which would mean calling the
+// addresses the file names). It tells the approver whether to look for a
 // handwritten signature instead.
 type Signature struct {
 	Signer   string    // the signing certificate's common name, else the signature's /Name; "" if neither
 	SignedAt time.Time // the signature's /M entry; zero if absent or unreadable
-	Problem  string    // SignatureUnreadable when its PKCS#7 data could not be read; "" otherwise
+	Problem  string    // SignatureUnreadable or SignatureMismatch; "" when it matches the file
 }
 
-// SignatureUnreadable is Signature.Problem for a signature field whose
-// signature data is missing or is not PKCS#7.
-const SignatureUnreadable = "unreadable"
+// Signature.Problem codes; they never change: the pages key their texts on them.
+const (
+	// SignatureUnreadable: the signature data is missing, not PKCS#7, or holds no signer's certificate.
+	SignatureUnreadable = "unreadable"
+	// SignatureMismatch: the signature does not match the bytes it covers: the file changed after signing.
+	SignatureMismatch = "mismatch"
+)
 
 // maxSignatures bounds the signatures read from one file: a form carries one or two.
 const maxSignatures = 16
 
 // signatures lists the signed signature fields pdfcpu found while validating
 // ctx, oldest revision first; document timestamps, which no person signs, are left out.
-func signatures(ctx *model.Context) []Signature {
+func signatures(ctx *model.Context, data []byte) []Signature {
 	revisions := make([]int, 0, len(ctx.Signatures))
 	for r := range ctx.Signatures {
 		revisions = append(revisions, r)
@@ -51,7 +57,7 @@ func signatures(ctx *model.Context) []Signature {
 			if len(out) == maxSignatures {
 				return out
 			}
-			if s, ok := readSignature(ctx, obj); ok {
+			if s, ok := readSignature(ctx, obj, data); ok {
 				out = append(out, s)
 			}
 		}
@@ -61,7 +67,7 @@ func signatures(ctx *model.Context) []Signature {
 
 // readSignature reads the signature field object obj; ok is false when the
 // field holds no signature (a form's empty signature box).
-func readSignature(ctx *model.Context, obj int) (Signature, bool) {
+func readSignature(ctx *model.Context, obj int, data []byte) (Signature, bool) {
 	field, err := ctx.DereferenceDict(*types.NewIndirectRef(obj, 0))
 	if err != nil || field == nil {
 		return Signature{}, false
@@ -82,11 +88,7 @@ func readSignature(ctx *model.Context, obj int) (Signature, bool) {
 			}
 		}
 	}
-	if p7, err := signedData(ctx, dict); err != nil {
-		s.Problem = SignatureUnreadable
-	} else {
-		s.Signer = signerName(p7)
-	}
+	s.Signer, s.Problem = checkSigned(ctx, dict, data)
 	if s.Signer == "" {
 		if n, ok := dict.Find("Name"); ok {
 			if v, err := ctx.DereferenceStringOrHexLiteral(n, model.V10, nil); err == nil {
@@ -118,19 +120,53 @@ func signedData(ctx *model.Context, dict types.Dict) (*pkcs7.PKCS7, error) {
 	return pkcs7.Parse(raw)
 }
 
-// signerName is the common name of the certificate of the first signer; ""
-// when the data names no one.
-func signerName(p7 *pkcs7.PKCS7) string {
-	if len(p7.Signers) == 0 {
-		return ""
+// checkSigned reads the signature's PKCS#7 data and checks it against the
+// bytes of data its /ByteRange names; it returns the signer certificate's
+// common name and a Signature.Problem code.
+func checkSigned(ctx *model.Context, dict types.Dict, data []byte) (signer, problem string) {
+	p7, err := signedData(ctx, dict)
+	if err != nil || len(p7.Signers) == 0 {
+		return "", SignatureUnreadable
 	}
-	serial := p7.Signers[0].IssuerAndSerialNumber.SerialNumber
-	for _, c := range p7.Certificates {
-		if serial != nil && c.SerialNumber != nil && c.SerialNumber.Cmp(serial) == 0 {
-			return cleanName(c.Subject.CommonName)
+	info := p7.Signers[0]
+	cert, err := pkcs7.GetCertFromCertsByIssuerAndSerial(p7.Certificates, info.IssuerAndSerialNumber)
+	if err != nil || cert == nil {
+		return "", SignatureUnreadable
+	}
+	signer = cleanName(cert.Subject.CommonName)
+	covered, err := byteRange(ctx, dict, data)
+	if err != nil {
+		return signer, SignatureMismatch
+	}
+	if err := pkcs7.CheckSignatureWithContentType(cert, info, covered, p7.ContentType); err != nil {
+		return signer, SignatureMismatch
+	}
+	return signer, ""
+}
+
+// byteRange joins the parts of data the signature's /ByteRange [offset
+// length …] names: in order, not overlapping, within the file.
+func byteRange(ctx *model.Context, dict types.Dict, data []byte) ([]byte, error) {
+	o, err := ctx.Dereference(dict["ByteRange"])
+	if err != nil {
+		return nil, err
+	}
+	arr, ok := o.(types.Array)
+	if !ok || len(arr) == 0 || len(arr)%2 != 0 || len(arr) > 8 {
+		return nil, errors.New("signature: malformed /ByteRange")
+	}
+	var b bytes.Buffer
+	end := int64(0)
+	for i := 0; i < len(arr); i += 2 {
+		off, ok1 := arr[i].(types.Integer)
+		n, ok2 := arr[i+1].(types.Integer)
+		if !ok1 || !ok2 || int64(off) < end || n < 0 || int64(off)+int64(n) > int64(len(data)) {
+			return nil, errors.New("signature: /ByteRange outside the file or out of order")
 		}
+		b.Write(data[off : int64(off)+int64(n)])
+		end = int64(off) + int64(n)
 	}
-	return ""
+	return b.Bytes(), nil
 }
 
 // cleanName keeps a name from the file fit to show on one line of a page.

@@ -18,6 +18,9 @@ func TestSignaturesRead(t *testing.T) {
 	broken := bytes.Clone(signed)
 	i := bytes.LastIndex(broken, []byte("/Contents <")) + len("/Contents <")
 	copy(broken[i:], "0badc0de")
+	// The signed file changed afterwards: one byte of what the signature covers (the header's version).
+	changed := bytes.Clone(signed)
+	changed[len("%PDF-1.")]++
 
 	for _, c := range []struct {
 		name string
@@ -28,6 +31,7 @@ func TestSignaturesRead(t *testing.T) {
 		{"signed", signed, []Signature{{Signer: "Jeanne Tremblay", SignedAt: at}}},
 		{"signed twice", twice, []Signature{{Signer: "Jeanne Tremblay", SignedAt: at}, {Signer: "Marc Gagnon", SignedAt: at.Add(time.Hour)}}},
 		{"unreadable signature data", broken, []Signature{{Signer: "Jeanne Tremblay", SignedAt: at, Problem: SignatureUnreadable}}},
+		{"changed after signing", changed, []Signature{{Signer: "Jeanne Tremblay", SignedAt: at, Problem: SignatureMismatch}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			info, err := CheckUpload(bytes.NewReader(c.data), 10<<20)

@@ -128,7 +128,7 @@ func readPDF(data []byte) (info Info, err error) {
 	if ctx.PageCount < 1 {
 		return Info{}, &UploadError{Reason: ReasonDamaged, Err: errors.New("no pages")}
 	}
-	return Info{Pages: ctx.PageCount, Encrypted: ctx.Encrypt != nil, Signatures: signatures(ctx)}, nil
+	return Info{Pages: ctx.PageCount, Encrypted: ctx.Encrypt != nil, Signatures: signatures(ctx, data)}, nil
 }
 
 // readConfig is pdfcpu's relaxed validation, built here rather than by

@@ -28,8 +28,8 @@ type SignedApproval struct {
 	FileName   string // the uploader's name for it, cleaned
 	UploadedBy string
 	UploadedAt time.Time
-	// Signatures are the file's digital signatures as read at upload, not
-	// verified; nil when the file was stored before they were read.
+	// Signatures are the file's digital signatures as read at upload (checked
+	// against the file, not a trust list); nil when stored before they were read.
 	Signatures []DigitalSignature
 }
 
@@ -37,7 +37,7 @@ type SignedApproval struct {
 type DigitalSignature struct {
 	Signer   string     `json:"signer,omitempty"`    // the name on the signing certificate, or the signature's own
 	SignedAt *time.Time `json:"signed_at,omitempty"` // as the file says
-	Problem  string     `json:"problem,omitempty"`   // a code when the signature data could not be read
+	Problem  string     `json:"problem,omitempty"`   // pdf.SignatureUnreadable or pdf.SignatureMismatch; "" when it matches the file
 }
 
 // maxFileName bounds a stored file name, in bytes.

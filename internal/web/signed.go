@@ -74,6 +74,8 @@ func (s *Server) signatureLines(lang i18n.Lang, sigs []store.DigitalSignature) [
 	lines := make([]string, 0, len(sigs))
 	for _, sig := range sigs {
 		switch {
+		case sig.Problem == pdf.SignatureMismatch && sig.Signer != "":
+			lines = append(lines, t(lang, "signed.signature.mismatch", "name", sig.Signer))
 		case sig.Problem != "":
 			lines = append(lines, t(lang, "signed.signature.unreadable"))
 		case sig.Signer == "":

@@ -284,14 +284,21 @@ func TestSignedUploadDigitalSignature(t *testing.T) {
 	seeOther(t, rig.contact.upload(t, page+"/signed-approval", "signed.pdf", pdftest.Sign(t, signedPDF(t), "Jeanne Tremblay", at)),
 		page+"/submit?flash=signed_uploaded")
 	for lang, want := range map[string]string{
-		"en": "Signed digitally by Jeanne Tremblay on 2026-12-03 15:04 UTC. Read from the file, not verified against a trust list.",
-		"fr": "Signé numériquement par Jeanne Tremblay le 2026-12-03 15:04 UTC. Lu dans le fichier, non vérifié auprès d’une liste de confiance.",
+		"en": "Signed digitally by Jeanne Tremblay on 2026-12-03 15:04 UTC. The signature matches the file; its certificate is not checked against a trust list.",
+		"fr": "Signé numériquement par Jeanne Tremblay le 2026-12-03 15:04 UTC. La signature correspond au fichier; son certificat n’est pas vérifié auprès d’une liste de confiance.",
 	} {
 		r := rig.approver.get(t, page+"/signed-approval?lang="+lang)
 		if got := section(t, r.body, "signed-approval"); !strings.Contains(got, `<dd id="signed-signatures">`+want+`</dd>`) {
 			t.Errorf("%s: the approver's page lacks %q:\n%s", lang, want, got)
 		}
 	}
+
+	// Changed after signing (one byte the signature covers): the approver is told.
+	changed := pdftest.Sign(t, signedPDF(t), "Jeanne Tremblay", at)
+	changed[len("%PDF-1.")]++
+	seeOther(t, rig.contact.upload(t, page+"/signed-approval", "changed.pdf", changed), page+"/submit?flash=signed_uploaded")
+	has(t, rig.approver.get(t, page+"/signed-approval?lang=en"),
+		`<dd id="signed-signatures">Signed digitally by Jeanne Tremblay, but the file was changed after it was signed`)
 
 	seeOther(t, rig.contact.upload(t, page+"/signed-approval", "scanned.pdf", renderOther(t)), page+"/submit?flash=signed_uploaded")
 	for lang, want := range map[string]string{
