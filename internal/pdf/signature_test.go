@@ -2,6 +2,7 @@ package pdf
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -58,6 +59,28 @@ func TestCleanName(t *testing.T) {
 	} {
 		if got := cleanName(in); got != want {
 			t.Errorf("cleanName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// A signed file damaged anywhere is refused or read with a problem, never a
+// panic: its signature's bytes are the client's.
+func TestSignaturesOfDamagedFiles(t *testing.T) {
+	signed := pdftest.Sign(t, render(t, sampleData()), "Jeanne Tremblay", time.Now())
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for range 200 {
+		damaged := bytes.Clone(signed)
+		for range 1 + rnd.IntN(4) {
+			damaged[rnd.IntN(len(damaged))] = byte(rnd.IntN(256))
+		}
+		info, err := CheckUpload(bytes.NewReader(damaged), 10<<20)
+		if err != nil {
+			continue
+		}
+		for _, s := range info.Signatures {
+			if s.Problem != "" && s.Problem != SignatureUnreadable && s.Problem != SignatureMismatch {
+				t.Fatalf("problem %q is not a code", s.Problem)
+			}
 		}
 	}
 }
