@@ -33,7 +33,7 @@ func kill9UnderLoad(t *testing.T, data string, db []string) {
 	stop := make(chan struct{})
 	load := submitLoad{base: srv.base, key: key, prefix: "k9", fileURL: files.URL, clients: 16, keepAlive: true}
 	res, wait := load.run(stop)
-	for res.count(200) < pick(60, 5000) {
+	for res.count(200) < pick(60, 1000) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	srv.kill9(t)
@@ -78,7 +78,7 @@ func TestReliabilitySIGTERM(t *testing.T) {
 	stop := make(chan struct{})
 	load := submitLoad{base: srv.base, key: key, prefix: "term", fileURL: files.URL, clients: 16, pause: &notReady}
 	res, wait := load.run(stop)
-	for res.count(200) < pick(40, 2000) {
+	for res.count(200) < pick(40, 500) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	before := res.count(200)
