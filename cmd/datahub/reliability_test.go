@@ -4,6 +4,7 @@ import (
 	"os"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -82,7 +83,7 @@ func TestReliabilitySIGTERM(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	before := res.count(200)
-	srv.cmd.Process.Signal(os.Interrupt)
+	srv.cmd.Process.Signal(syscall.SIGTERM)
 	// Readiness fails while the server still answers: poll it, and submit
 	// once more after it failed, which must still be served.
 	var served int
