@@ -157,6 +157,11 @@ func (c *Client) retryable(req request, resp *response, err error, attempt, limi
 	case resp.status == http.StatusConflict && req.header.Get("Idempotency-Key") != "":
 		return backoff, true // the first request with this key is still running
 	case resp.status >= 500:
+		// A 503 names when the service expects to be back (a database restart):
+		// waiting less only spends the retries.
+		if ra := retryAfter(resp.header, time.Now()); ra > backoff && ra <= c.maxWait {
+			backoff = ra
+		}
 		return backoff, req.retryAll
 	}
 	return 0, false

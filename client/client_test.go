@@ -176,6 +176,20 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 	}
 }
 
+// A 503 while the database is away is retried no sooner than its Retry-After.
+func TestRetryAfterOfUnavailableIsHonoured(t *testing.T) {
+	s := newScripted(t,
+		answer(503, `{"status":503,"code":"unavailable"}`, "Retry-After", "1"),
+		answer(200, accepted))
+	if _, err := s.client().Submit(context.Background(), sample, "k1"); err != nil {
+		t.Fatal(err)
+	}
+	reqs := s.requests()
+	if gap := reqs[1].at.Sub(reqs[0].at); gap < time.Second {
+		t.Fatalf("retried after %v, before the 1s the server asked for", gap)
+	}
+}
+
 func TestRetryAfterLongerThanMaxWaitFails(t *testing.T) {
 	s := newScripted(t, answer(429, `{"status":429,"code":"rate_limited","detail":"later"}`, "Retry-After", "120"))
 	_, err := s.client(WithMaxWait(time.Second)).Submit(context.Background(), sample, "k")

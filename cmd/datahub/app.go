@@ -113,7 +113,7 @@ func newApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (a *app, e
 	}
 	a.api, err = api.New(api.Config{
 		PublicURL: c.publicURL, Location: loc, EmailDomains: splitList(c.contactDomains),
-		AuthFailuresPerMinute: c.authFailures, Logger: logger,
+		AuthFailuresPerMinute: c.authFailures, Logger: logger, BodyReadTimeout: c.bodyTimeout,
 		Webhooks: webhook.Endpoints{Store: a.db, Keys: registry.Keys},
 	}, a.db, a.keys, vocab, reg)
 	if err != nil {
@@ -122,7 +122,7 @@ func newApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (a *app, e
 	webSrv, err := web.New(web.Config{
 		Store: a.db, Vocab: vocab, Mailer: mail.LinkSender{Mailer: mailer}, PublicURL: c.publicURL, Location: loc,
 		EmailDomains: splitList(c.contactDomains), SessionTTL: c.sessionTTL,
-		UploadMaxBytes: c.uploadMaxBytes, KeyMaxLifetime: c.keyMaxLifetime, OIDC: signInOIDC, Logger: logger.With("component", "web"),
+		UploadMaxBytes: c.uploadMaxBytes, KeyMaxLifetime: c.keyMaxLifetime, FormReadTimeout: c.bodyTimeout, OIDC: signInOIDC, Logger: logger.With("component", "web"),
 		Registry: registry,
 	})
 	if err != nil {

@@ -105,7 +105,7 @@ func (l *lockedBuffer) String() string {
 // file URLs are not on loopback, and tests send no packet elsewhere.
 func startServer(t *testing.T, data string, extra ...string) *server {
 	t.Helper()
-	args := append([]string{"serve", "--data", data, "--addr", "127.0.0.1:0", "--rate-limit", "0", "--job-workers", "0"}, extra...)
+	args := append([]string{"serve", "--data", data, "--addr", "127.0.0.1:0", "--rate-limit", "0", "--job-workers", "0", "--shutdown-drain", "0"}, extra...)
 	cmd := exec.Command(binary, args...)
 	pipe, err := cmd.StderrPipe()
 	if err != nil {

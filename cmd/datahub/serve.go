@@ -32,6 +32,9 @@ type serveConfig struct {
 	logLevel        string
 	logFormat       string
 	shutdownTimeout time.Duration
+	shutdownDrain   time.Duration // /readyz fails this long before the listener closes
+	headerTimeout   time.Duration
+	bodyTimeout     time.Duration
 	registry        *registryConfig // file checks' and registry calls' address policy, the token key
 	fetchTimeout    time.Duration
 	fetchMaxBytes   int64
@@ -64,6 +67,9 @@ func serveFlags(fs *flag.FlagSet) *serveConfig {
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug (logs every request), info, warn or error")
 	fs.StringVar(&c.logFormat, "log-format", "json", "json or text")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long to let requests, then running jobs, finish on shutdown")
+	fs.DurationVar(&c.shutdownDrain, "shutdown-drain", 5*time.Second, "on SIGTERM, how long /readyz fails while requests are still served, so load balancers stop sending traffic before the listener closes")
+	fs.DurationVar(&c.headerTimeout, "header-timeout", 10*time.Second, "longest a client may take to send a request's headers")
+	fs.DurationVar(&c.bodyTimeout, "body-timeout", time.Minute, "longest a client may take to send the body of an API request or a web form")
 	c.registry = registryFlags(fs)
 	fs.DurationVar(&c.fetchTimeout, "fetch-timeout", 15*time.Minute, "longest a file check may take, download included")
 	fs.Int64Var(&c.fetchMaxBytes, "fetch-max-bytes", 2<<30, "largest file a check accepts, in bytes")
@@ -100,6 +106,9 @@ func (c *serveConfig) check() error {
 	}
 	if c.fetchTimeout <= 0 || c.fetchMaxBytes <= 0 || c.jobWorkers < 0 || c.checksPerProj < 0 {
 		return usageError{"--fetch-timeout and --fetch-max-bytes must be positive, --job-workers and --job-checks-per-project >= 0"}
+	}
+	if c.shutdownDrain < 0 || c.headerTimeout <= 0 || c.bodyTimeout <= 0 {
+		return usageError{"--shutdown-drain must be >= 0, --header-timeout and --body-timeout positive"}
 	}
 	if c.sessionTTL < time.Minute || c.uploadMaxBytes < 1024 {
 		return usageError{"--session-ttl must be at least 1m and --upload-max-bytes at least 1024"}
@@ -191,7 +200,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		// upload), and the PDF downloads a write deadline. There is no WriteTimeout:
 		// other responses are small enough for the socket's buffer, and a deadline
 		// per request costs each one a timer update.
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: c.headerTimeout,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
@@ -213,8 +222,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	select {
 	case err = <-serveErr:
 	case <-ctx.Done():
-		logger.Info("shutting down", "timeout", c.shutdownTimeout.String())
+		logger.Info("shutting down", "drain", c.shutdownDrain.String(), "timeout", c.shutdownTimeout.String())
 		a.api.Drain()
+		// Requests are still served while /readyz fails, until load balancers have seen it.
+		time.Sleep(c.shutdownDrain)
 		sctx, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
 		err = srv.Shutdown(sctx)
 		cancel()

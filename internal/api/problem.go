@@ -7,6 +7,7 @@ import (
 
 	"github.com/opendata-datahub/datahub/internal/i18n"
 	"github.com/opendata-datahub/datahub/internal/opendata"
+	"github.com/opendata-datahub/datahub/internal/store"
 )
 
 // Problem is an RFC 9457 problem document.
@@ -86,25 +87,54 @@ func invalid(r *http.Request, code string, errs []FieldProblem) *Problem {
 // errorProblems is the one table from the domain's error codes
 // (opendata.Error) to the API's statuses and problem codes; any other error
 // is a 500 (serverError). A submission of another project is not found, never forbidden.
+// The store's faults (store.Fault) are a 503 the client may retry and a 507.
 var errorProblems = map[string]struct {
 	status int
 	code   string
 }{
-	opendata.ENOTFOUND:  {http.StatusNotFound, "not_found"},
-	opendata.EFORBIDDEN: {http.StatusNotFound, "not_found"},
+	opendata.ENOTFOUND:    {http.StatusNotFound, "not_found"},
+	opendata.EFORBIDDEN:   {http.StatusNotFound, "not_found"},
+	opendata.EUNAVAILABLE: {http.StatusServiceUnavailable, "unavailable"},
+	opendata.ESTORAGEFULL: {http.StatusInsufficientStorage, "storage_full"},
 }
+
+// retryAfterFault is the Retry-After, in seconds, of a 503 for a store fault:
+// long enough for a database restart or a failover to be under way.
+const retryAfterFault = "5"
 
 // fail answers err with its problem from errorProblems.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	if p, ok := errorProblems[opendata.ErrorCode(err)]; ok {
-		writeProblem(w, r, p.status, p.code, nil)
-		return
+	if !s.faultProblem(w, r, err) {
+		s.serverError(w, r, err)
 	}
-	s.serverError(w, r, err)
 }
 
-// serverError logs an unexpected error and sends a 500 naming the request id.
+// faultProblem answers err when errorProblems knows its code, and says whether it did.
+func (s *Server) faultProblem(w http.ResponseWriter, r *http.Request, err error) bool {
+	err = store.Fault(err)
+	code := opendata.ErrorCode(err)
+	p, ok := errorProblems[code]
+	if !ok {
+		return false
+	}
+	if code == opendata.EUNAVAILABLE || code == opendata.ESTORAGEFULL {
+		s.cfg.Logger.WarnContext(r.Context(), "request refused: storage fault", "err", err,
+			"request_id", RequestID(w), "method", r.Method, "path", r.URL.Path)
+	}
+	if p.status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", retryAfterFault)
+	}
+	writeProblem(w, r, p.status, p.code, nil)
+	return true
+}
+
+// serverError logs an unexpected error and sends a 500 naming the request id;
+// a store fault is answered as such, whichever handler met it.
 func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	if code := opendata.ErrorCode(store.Fault(err)); code == opendata.EUNAVAILABLE || code == opendata.ESTORAGEFULL {
+		s.faultProblem(w, r, err)
+		return
+	}
 	s.cfg.Logger.ErrorContext(r.Context(), "request failed", "err", err, "request_id", RequestID(w),
 		"method", r.Method, "path", r.URL.Path)
 	writeProblem(w, r, http.StatusInternalServerError, "internal", nil)

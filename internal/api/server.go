@@ -25,6 +25,7 @@ type Config struct {
 	Location              *time.Location // for "not after today"
 	EmailDomains          []string       // allowed email_contact domains; empty allows any
 	MaxBodyBytes          int64          // default 1 MiB
+	BodyReadTimeout       time.Duration  // how long a body may take to arrive; default 1m
 	AuthFailuresPerMinute int            // per client address; default 60, 0 keeps the default
 	Logger                *slog.Logger
 	Webhooks              webhook.Endpoints // sets keys' endpoints and makes their secrets
@@ -52,6 +53,9 @@ func New(cfg Config, db *store.DB, keys *auth.Keyring, vocab *opendata.Vocabular
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.BodyReadTimeout <= 0 {
+		cfg.BodyReadTimeout = time.Minute
 	}
 	if cfg.AuthFailuresPerMinute <= 0 {
 		cfg.AuthFailuresPerMinute = 60

@@ -136,14 +136,12 @@ func (s *Server) replay(w http.ResponseWriter, r *http.Request, prev *store.Idem
 	writeBody(w, prev.Status, contentTypeFor(prev.Status), prev.Body)
 }
 
-// bodyReadTimeout bounds reading a request body, so a client trickling bytes
-// cannot hold a connection (the server sets no read deadline for bodiless requests).
-const bodyReadTimeout = 60 * time.Second
-
 // readBody reads at most MaxBodyBytes; a larger body is 413.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	limit := s.cfg.MaxBodyBytes
-	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(bodyReadTimeout)) // unsupported only in tests' recorders
+	// A client trickling bytes must not hold the connection (the server sets
+	// no read deadline for bodiless requests); unsupported only in tests' recorders.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.BodyReadTimeout))
 	tooLarge := func() ([]byte, bool) {
 		writeProblem(w, r, http.StatusRequestEntityTooLarge, "too_large", []string{"limit", strconv.FormatInt(limit, 10)})
 		return nil, false

@@ -68,7 +68,9 @@ var english = map[string]string{
 	"problem.internal.title":       "Internal error",
 	"problem.internal.detail":      "Something went wrong on our side; the request id identifies it in our logs.",
 	"problem.unavailable.title":    "Service unavailable",
-	"problem.unavailable.detail":   "The service is shutting down or overloaded; retry shortly.",
+	"problem.unavailable.detail":   "The service is shutting down, overloaded or cannot reach its database; nothing was saved. Retry after Retry-After.",
+	"problem.storage_full.title":   "Storage full",
+	"problem.storage_full.detail":  "The service has no space left to store this; nothing was saved. Retry later.",
 
 	// The layout every page shares.
 	"layout.site":          "DataHub Open Data Publishing",

@@ -66,7 +66,9 @@ var french = map[string]string{
 	"problem.internal.title":       "Erreur interne",
 	"problem.internal.detail":      "Un problème est survenu de notre côté; l’identifiant de requête permet de le retrouver dans nos journaux.",
 	"problem.unavailable.title":    "Service indisponible",
-	"problem.unavailable.detail":   "Le service s’arrête ou est surchargé; réessayez sous peu.",
+	"problem.unavailable.detail":   "Le service s’arrête, est surchargé ou n’atteint pas sa base de données; rien n’a été enregistré. Réessayez après Retry-After.",
+	"problem.storage_full.title":   "Stockage plein",
+	"problem.storage_full.detail":  "Le service n’a plus d’espace pour enregistrer ceci; rien n’a été enregistré. Réessayez plus tard.",
 
 	"layout.site":          "DataHub – Publication de données ouvertes",
 	"layout.government":    "Gouvernement du Canada",

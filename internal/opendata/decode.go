@@ -3,6 +3,7 @@ package opendata
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"slices"
 	"strings"
 )
@@ -29,9 +30,8 @@ type RawFields map[string]RawValue
 // malformed body and unknown fields; values of the wrong type are marked for
 // Validate, so that all problems are reported together in field order.
 func DecodeJSON(body []byte) (RawFields, []FieldError) {
-	// Unmarshal, unlike a Decoder, rejects anything after the object (even a stray "]" or "}").
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(body, &obj); err != nil || obj == nil {
+	obj, ok := decodeObject(body)
+	if !ok {
 		return nil, []FieldError{{Code: CodeMalformedJSON}}
 	}
 	raw := make(RawFields, len(obj))
@@ -61,6 +61,40 @@ func DecodeJSON(body []byte) (RawFields, []FieldError) {
 		}
 	}
 	return raw, errs
+}
+
+// decodeObject reads one JSON object and nothing after it. A name given twice
+// makes the body malformed: which of the two values counts would otherwise
+// depend on the parser, and a proxy or a log reader may take the other.
+func decodeObject(body []byte) (map[string]json.RawMessage, bool) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, false
+	}
+	obj := map[string]json.RawMessage{}
+	for dec.More() {
+		tok, err := dec.Token()
+		name, isName := tok.(string)
+		if err != nil || !isName {
+			return nil, false
+		}
+		if _, seen := obj[name]; seen {
+			return nil, false
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, false
+		}
+		obj[name] = v
+	}
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
+		return nil, false
+	}
+	// Anything after the object, even a stray "]" or "}", is refused.
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, false
+	}
+	return obj, true
 }
 
 // decodeValue accepts a string, a list of strings or null (returned as nil).

@@ -15,6 +15,10 @@ const (
 	ENOTFOUND     = "not_found"
 	EUNAUTHORIZED = "unauthorized"
 	EFORBIDDEN    = "forbidden"
+	// EUNAVAILABLE: the database cannot be reached or is shutting down; retrying later may succeed.
+	EUNAVAILABLE = "unavailable"
+	// ESTORAGEFULL: the database or the data directory has no space left; nothing was written.
+	ESTORAGEFULL = "storage_full"
 )
 
 // Error is an error the service expects and can explain to its caller.

@@ -101,7 +101,7 @@ func (db *DB) Close() error {
 // Ping checks that the database answers, for readiness probes.
 func (db *DB) Ping(ctx context.Context) error {
 	if err := db.read.PingContext(ctx); err != nil {
-		return fmt.Errorf("ping: %w", err)
+		return Fault(fmt.Errorf("ping: %w", err))
 	}
 	return nil
 }
@@ -136,7 +136,7 @@ func (db *DB) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 // commit (one fsync) while each keeps its own outcome; on PostgreSQL each call
 // is its own transaction and the server groups the commits.
 func (db *DB) update(ctx context.Context, fn func(*Tx) error) error {
-	return db.writer.do(ctx, fn)
+	return Fault(db.writer.do(ctx, fn))
 }
 
 // Stats reports write activity, for metrics.

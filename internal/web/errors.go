@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/opendata-datahub/datahub/internal/opendata"
 	"github.com/opendata-datahub/datahub/internal/store"
 )
 
@@ -97,21 +98,45 @@ func (s *Server) landingFor(ctx context.Context, email string) string {
 	return landing(&viewer{Actor: a, session: &store.Session{}})
 }
 
-// internalError logs err and answers with the 500 page in the layout; if
-// even that fails, with plain text in both languages.
+// faultPages are the pages of the store's faults (store.Fault): a 503 the
+// person may retry in a moment and a 507; any other error is the 500 page.
+var faultPages = map[string]struct {
+	status int
+	key    string // of the title and message in the catalogue
+	plain  string // when even the layout fails
+}{
+	opendata.EUNAVAILABLE: {http.StatusServiceUnavailable, "error.unavailable", "Service unavailable / Service indisponible"},
+	opendata.ESTORAGEFULL: {http.StatusInsufficientStorage, "error.storage_full", "Storage full / Stockage plein"},
+	opendata.EINTERNAL:    {http.StatusInternalServerError, "error.internal", "Internal error / Erreur interne"},
+}
+
+// internalError logs err and answers with its page in the layout (faultPages);
+// if even that fails, with plain text in both languages.
 func (s *Server) internalError(w http.ResponseWriter, r *http.Request, err error) {
-	s.logger.ErrorContext(r.Context(), "web page", "path", r.URL.Path, "err", err)
-	p := messagePage{Page: Page{Lang: lang(r), Nonce: randNonce()}, Status: http.StatusInternalServerError,
-		ID: "error-internal", Back: "/"}
+	err = store.Fault(err)
+	f, ok := faultPages[opendata.ErrorCode(err)]
+	if !ok {
+		f = faultPages[opendata.EINTERNAL]
+	}
+	if f.status == http.StatusInternalServerError {
+		s.logger.ErrorContext(r.Context(), "web page", "path", r.URL.Path, "err", err)
+	} else {
+		s.logger.WarnContext(r.Context(), "web page refused: storage fault", "path", r.URL.Path, "err", err)
+	}
+	if f.status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "5")
+	}
+	p := messagePage{Page: Page{Lang: lang(r), Nonce: randNonce()}, Status: f.status,
+		ID: "error-" + strings.ReplaceAll(strings.TrimPrefix(f.key, "error."), "_", "-"), Back: "/"}
 	p.Other = p.Lang.Other()
 	p.Toggle = "?lang=" + string(p.Other)
-	p.Title, p.Message = t(p.Lang, "error.internal.title"), t(p.Lang, "error.internal")
+	p.Title, p.Message = t(p.Lang, f.key+".title"), t(p.Lang, f.key)
 	var buf bytes.Buffer
 	if t, ok := s.pages["message.html"]; ok && t.ExecuteTemplate(&buf, "layout", &p) == nil {
 		setPageHeaders(w, p.Nonce)
-		w.WriteHeader(http.StatusInternalServerError)
+		w.WriteHeader(f.status)
 		w.Write(buf.Bytes())
 		return
 	}
-	http.Error(w, "Internal error / Erreur interne", http.StatusInternalServerError)
+	http.Error(w, f.plain, f.status)
 }

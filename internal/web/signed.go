@@ -182,7 +182,11 @@ func (s *Server) uploadSigned(w http.ResponseWriter, r *http.Request, v *viewer)
 	if up.problem != "" {
 		l := lang(r)
 		msg := t(l, up.problem, "size", byteSize(l, s.cfg.UploadMaxBytes))
-		s.renderFlow(w, r, v, sub, http.StatusUnprocessableEntity, flowEdit{Task: taskSignedApproval}, flowProblems{Upload: msg})
+		status := http.StatusUnprocessableEntity
+		if up.problem == "signed.error.too_large" {
+			status = http.StatusRequestEntityTooLarge // the page still says why, and the limit
+		}
+		s.renderFlow(w, r, v, sub, status, flowEdit{Task: taskSignedApproval}, flowProblems{Upload: msg})
 		return
 	}
 	meta := store.SignedApproval{SHA256: up.info.SHA256, Size: up.info.Size, Pages: up.info.Pages,
