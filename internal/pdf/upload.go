@@ -73,38 +73,46 @@ var pdfHeader = []byte("%PDF-")
 // CheckUpload reads an uploaded signed approval and accepts it only if its
 // content is a readable PDF of at least one page and at most limit bytes. It
 // reads at most limit+1 bytes of r, and stops after five if they are not %PDF-.
-// A refusal is an *UploadError; any other error is r's own. To keep the file,
-// pass r through an io.TeeReader into its destination and drop that on error.
+// A refusal is an *UploadError; any other error is r's own. ReadUpload is the
+// same, keeping the bytes.
 func CheckUpload(r io.Reader, limit int64) (Info, error) {
+	_, info, err := ReadUpload(r, limit)
+	return info, err
+}
+
+// ReadUpload is CheckUpload that also returns the bytes it read, so that
+// the caller keeps the file without a second copy. On an error they are what
+// was read before it: nil when r held nothing.
+func ReadUpload(r io.Reader, limit int64) ([]byte, Info, error) {
 	if limit < int64(len(pdfHeader)) {
-		return Info{}, fmt.Errorf("check upload: size limit %d is too small for a PDF", limit)
+		return nil, Info{}, fmt.Errorf("check upload: size limit %d is too small for a PDF", limit)
 	}
 	head := make([]byte, len(pdfHeader))
 	n, err := io.ReadFull(r, head)
 	switch {
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
-		return Info{}, &UploadError{Reason: ReasonNotPDF, Err: fmt.Errorf("only %d bytes", n)}
+		return head[:n:n], Info{}, &UploadError{Reason: ReasonNotPDF, Err: fmt.Errorf("only %d bytes", n)}
 	case err != nil:
-		return Info{}, fmt.Errorf("check upload: %w", err)
+		return head[:n:n], Info{}, fmt.Errorf("check upload: %w", err)
 	case !bytes.Equal(head, pdfHeader):
-		return Info{}, &UploadError{Reason: ReasonNotPDF}
+		return head, Info{}, &UploadError{Reason: ReasonNotPDF}
 	}
 	var buf bytes.Buffer
 	buf.Write(head)
 	if _, err := buf.ReadFrom(io.LimitReader(r, limit-int64(n)+1)); err != nil {
-		return Info{}, fmt.Errorf("check upload: %w", err)
+		return buf.Bytes(), Info{}, fmt.Errorf("check upload: %w", err)
 	}
 	data := buf.Bytes()
 	if int64(len(data)) > limit {
-		return Info{}, &UploadError{Reason: ReasonTooLarge, Limit: limit}
+		return data, Info{}, &UploadError{Reason: ReasonTooLarge, Limit: limit}
 	}
 	info, err := readPDF(data)
 	if err != nil {
-		return Info{}, err
+		return data, Info{}, err
 	}
 	sum := sha256.Sum256(data)
 	info.Size, info.SHA256 = int64(len(data)), hex.EncodeToString(sum[:])
-	return info, nil
+	return data, info, nil
 }
 
 // readPDF parses and validates data with pdfcpu, counts its pages and reads its signatures.

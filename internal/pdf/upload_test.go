@@ -185,3 +185,18 @@ func BenchmarkCheckUpload(b *testing.B) {
 		}
 	}
 }
+
+// ReadUpload keeps the bytes it checked: the file as sent, and what it read of a refused one.
+func TestReadUploadKeepsTheBytes(t *testing.T) {
+	form := render(t, sampleData())
+	data, info, err := ReadUpload(bytes.NewReader(form), 10<<20)
+	if err != nil || !bytes.Equal(data, form) || info.Size != int64(len(form)) {
+		t.Fatalf("ReadUpload = %d bytes, %+v, %v", len(data), info, err)
+	}
+	if data, _, err := ReadUpload(bytes.NewReader(nil), 10<<20); !errors.Is(err, ErrNotPDF) || len(data) != 0 {
+		t.Fatalf("nothing sent: %q, %v", data, err)
+	}
+	if data, _, err := ReadUpload(bytes.NewReader([]byte("GIF89a")), 10<<20); !errors.Is(err, ErrNotPDF) || string(data) != "GIF89" {
+		t.Fatalf("not a PDF: %q, %v", data, err)
+	}
+}

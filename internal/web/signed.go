@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"mime/multipart"
@@ -272,13 +271,12 @@ func readUpload(r *http.Request, limit int64, validToken func(string) bool) uplo
 
 func (up *upload) readFile(part *multipart.Part, limit int64) {
 	up.name = part.FileName()
-	var buf bytes.Buffer
-	info, err := pdf.CheckUpload(io.TeeReader(part, &buf), limit)
+	data, info, err := pdf.ReadUpload(part, limit) // one copy of the file, however large the body
 	var refused *pdf.UploadError
 	switch {
 	case err == nil:
-		up.info, up.data = info, buf.Bytes()
-	case errors.As(err, &refused) && refused.Reason == pdf.ReasonNotPDF && buf.Len() == 0 && up.name == "":
+		up.info, up.data = info, data
+	case errors.As(err, &refused) && refused.Reason == pdf.ReasonNotPDF && len(data) == 0 && up.name == "":
 		up.problem = "signed.error.required" // the form was sent without choosing a file
 	case errors.As(err, &refused):
 		up.problem = "signed.error." + refused.Reason
