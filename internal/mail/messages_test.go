@@ -54,6 +54,16 @@ func halves(t *testing.T, body, sep string) (en, fr string) {
 	return body[:i], body[i:]
 }
 
+// hasPhrases reports each of phrases that half, named what, lacks.
+func hasPhrases(t *testing.T, what, half string, phrases []string) {
+	t.Helper()
+	for _, p := range phrases {
+		if !strings.Contains(half, p) {
+			t.Errorf("%s lacks %q", what, p)
+		}
+	}
+}
+
 func TestStepsAreBilingual(t *testing.T) {
 	d := sample()
 	for _, s := range steps {
@@ -73,16 +83,8 @@ func TestStepsAreBilingual(t *testing.T) {
 					t.Errorf("%s: no %q at the top", body.kind, "Le français suit.")
 				}
 				enHalf, frHalf := halves(t, body.text, body.sep)
-				for _, p := range s.en {
-					if !strings.Contains(enHalf, p) {
-						t.Errorf("%s: English half lacks %q", body.kind, p)
-					}
-				}
-				for _, p := range s.fr {
-					if !strings.Contains(frHalf, p) {
-						t.Errorf("%s: French half lacks %q", body.kind, p)
-					}
-				}
+				hasPhrases(t, body.kind+": English half", enHalf, s.en)
+				hasPhrases(t, body.kind+": French half", frHalf, s.fr)
 				for _, link := range s.links(d) {
 					if !strings.Contains(enHalf, link) || !strings.Contains(frHalf, link) {
 						t.Errorf("%s: link %q not in both languages", body.kind, link)
@@ -217,16 +219,8 @@ func TestFrenchFirst(t *testing.T) {
 					t.Errorf("%s: no %q at the top", body.kind, "The English follows.")
 				}
 				frHalf, enHalf := halves(t, body.text, body.sep)
-				for _, p := range s.fr {
-					if !strings.Contains(frHalf, p) {
-						t.Errorf("%s: French half (first) lacks %q", body.kind, p)
-					}
-				}
-				for _, p := range s.en {
-					if !strings.Contains(enHalf, p) {
-						t.Errorf("%s: English half (second) lacks %q", body.kind, p)
-					}
-				}
+				hasPhrases(t, body.kind+": French half (first)", frHalf, s.fr)
+				hasPhrases(t, body.kind+": English half (second)", enHalf, s.en)
 			}
 			if !strings.Contains(m.HTML, `<html lang="fr">`) {
 				t.Errorf("html lang is not fr")

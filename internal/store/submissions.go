@@ -98,10 +98,10 @@ const submissionColumns = `seq, id, project, key_prefix, state, fields, created_
 
 type rowScanner interface{ Scan(dest ...any) error }
 
-// scanSubmission reads the submissionColumns of row, then into more the columns that follow them.
-func scanSubmission(row rowScanner, more ...any) (*opendata.Submission, int64, error) {
+// scanSubmission reads the submissionColumns of row.
+func scanSubmission(row rowScanner) (*opendata.Submission, int64, error) {
 	var r submissionRow
-	if err := row.Scan(append(r.dest(), more...)...); err != nil {
+	if err := row.Scan(r.dest()...); err != nil {
 		return nil, 0, err
 	}
 	s, err := r.value()
@@ -133,13 +133,18 @@ func (r *submissionRow) value() (*opendata.Submission, error) {
 // Submission returns a submission with its history; ENOTFOUND if there is none.
 // One query reads both: a status lookup's main cost is its round trips.
 func (db *DB) Submission(ctx context.Context, id string) (*opendata.Submission, error) {
+	var r submissionRow
 	var history string
-	s, _, err := scanSubmission(db.queryRow(ctx, `SELECT `+submissionColumns+`, `+db.dialect.history+`
-		FROM submissions s WHERE id = $1`, id), &history)
+	err := db.queryRow(ctx, `SELECT `+submissionColumns+`, `+db.dialect.history+`
+		FROM submissions s WHERE id = $1`, id).Scan(append(r.dest(), &history)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, opendata.Errorf(opendata.ENOTFOUND, "no submission %s", id)
 	} else if err != nil {
 		return nil, fmt.Errorf("get submission: %w", err)
+	}
+	s, err := r.value()
+	if err != nil {
+		return nil, err
 	}
 	if s.History, err = decodeHistory(history); err != nil {
 		return nil, fmt.Errorf("get submission %s: %w", id, err)
