@@ -76,14 +76,17 @@ var pdfHeader = []byte("%PDF-")
 // A refusal is an *UploadError; any other error is r's own. ReadUpload is the
 // same, keeping the bytes.
 func CheckUpload(r io.Reader, limit int64) (Info, error) {
-	_, info, err := ReadUpload(r, limit)
+	_, info, err := ReadUpload(r, limit, 0)
 	return info, err
 }
 
 // ReadUpload is CheckUpload that also returns the bytes it read, so that
 // the caller keeps the file without a second copy. On an error they are what
-// was read before it: nil when r held nothing.
-func ReadUpload(r io.Reader, limit int64) ([]byte, Info, error) {
+// was read before it: nil when r held nothing. sizeHint is how many bytes r
+// is expected to hold (0 when unknown, as for a multipart part): the buffer
+// starts at that size, at most limit+1, and grows to at most limit+1, so a
+// body much larger than the limit costs one buffer of the limit's size.
+func ReadUpload(r io.Reader, limit, sizeHint int64) ([]byte, Info, error) {
 	if limit < int64(len(pdfHeader)) {
 		return nil, Info{}, fmt.Errorf("check upload: size limit %d is too small for a PDF", limit)
 	}
@@ -97,12 +100,10 @@ func ReadUpload(r io.Reader, limit int64) ([]byte, Info, error) {
 	case !bytes.Equal(head, pdfHeader):
 		return head, Info{}, &UploadError{Reason: ReasonNotPDF}
 	}
-	var buf bytes.Buffer
-	buf.Write(head)
-	if _, err := buf.ReadFrom(io.LimitReader(r, limit-int64(n)+1)); err != nil {
-		return buf.Bytes(), Info{}, fmt.Errorf("check upload: %w", err)
+	data, err := readAtMost(r, head, limit+1, sizeHint)
+	if err != nil {
+		return data, Info{}, fmt.Errorf("check upload: %w", err)
 	}
-	data := buf.Bytes()
 	if int64(len(data)) > limit {
 		return data, Info{}, &UploadError{Reason: ReasonTooLarge, Limit: limit}
 	}
@@ -113,6 +114,30 @@ func ReadUpload(r io.Reader, limit int64) ([]byte, Info, error) {
 	sum := sha256.Sum256(data)
 	info.Size, info.SHA256 = int64(len(data)), hex.EncodeToString(sum[:])
 	return data, info, nil
+}
+
+// readAtMost appends r to head until r ends or most bytes are held, in a
+// buffer that starts at sizeHint (or 64 KiB) and doubles, never past most.
+func readAtMost(r io.Reader, head []byte, most, sizeHint int64) ([]byte, error) {
+	size := sizeHint
+	if size <= 0 {
+		size = 64 << 10
+	}
+	size = min(max(size, int64(len(head))), most)
+	data := append(make([]byte, 0, size), head...)
+	for int64(len(data)) < most {
+		if len(data) == cap(data) {
+			data = append(make([]byte, 0, min(2*int64(cap(data)), most)), data...)
+		}
+		n, err := r.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			return data, nil
+		} else if err != nil {
+			return data, err
+		}
+	}
+	return data, nil
 }
 
 // readPDF parses and validates data with pdfcpu, counts its pages and reads its signatures.

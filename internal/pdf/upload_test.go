@@ -138,6 +138,17 @@ func TestCheckUploadStopsReadingAtTheLimit(t *testing.T) {
 	}
 }
 
+// However large the body says it is, the buffer holds at most limit+1 bytes.
+func TestReadUploadBufferNeverPassesTheLimit(t *testing.T) {
+	const limit = 1<<20 + 7
+	for _, hint := range []int64{-1, 0, 100, limit, 4 << 30} {
+		data, _, err := ReadUpload(&endless{t: t, head: "%PDF-1.7\n", allowed: limit + 1}, limit, hint)
+		if !errors.Is(err, ErrTooLarge) || len(data) != limit+1 || cap(data) != limit+1 {
+			t.Errorf("hint %d: %d bytes in a buffer of %d, %v; want %d in %[4]d, ErrTooLarge", hint, len(data), cap(data), err, limit+1)
+		}
+	}
+}
+
 func TestCheckUploadStopsAtAWrongHeader(t *testing.T) {
 	_, err := CheckUpload(&endless{t: t, head: "\x89PNG\r\n", allowed: int64(len(pdfHeader))}, 1<<20)
 	if !errors.Is(err, ErrNotPDF) {
@@ -189,14 +200,14 @@ func BenchmarkCheckUpload(b *testing.B) {
 // ReadUpload keeps the bytes it checked: the file as sent, and what it read of a refused one.
 func TestReadUploadKeepsTheBytes(t *testing.T) {
 	form := render(t, sampleData())
-	data, info, err := ReadUpload(bytes.NewReader(form), 10<<20)
+	data, info, err := ReadUpload(bytes.NewReader(form), 10<<20, 0)
 	if err != nil || !bytes.Equal(data, form) || info.Size != int64(len(form)) {
 		t.Fatalf("ReadUpload = %d bytes, %+v, %v", len(data), info, err)
 	}
-	if data, _, err := ReadUpload(bytes.NewReader(nil), 10<<20); !errors.Is(err, ErrNotPDF) || len(data) != 0 {
+	if data, _, err := ReadUpload(bytes.NewReader(nil), 10<<20, 0); !errors.Is(err, ErrNotPDF) || len(data) != 0 {
 		t.Fatalf("nothing sent: %q, %v", data, err)
 	}
-	if data, _, err := ReadUpload(bytes.NewReader([]byte("GIF89a")), 10<<20); !errors.Is(err, ErrNotPDF) || string(data) != "GIF89" {
+	if data, _, err := ReadUpload(bytes.NewReader([]byte("GIF89a")), 10<<20, 0); !errors.Is(err, ErrNotPDF) || string(data) != "GIF89" {
 		t.Fatalf("not a PDF: %q, %v", data, err)
 	}
 }

@@ -258,7 +258,7 @@ func readUpload(r *http.Request, limit int64, validToken func(string) bool) uplo
 			}
 			if !seen {
 				seen = true
-				up.readFile(part, limit)
+				up.readFile(part, limit, r.ContentLength)
 			}
 		}
 		part.Close()
@@ -269,9 +269,11 @@ func readUpload(r *http.Request, limit int64, validToken func(string) bool) uplo
 	return up
 }
 
-func (up *upload) readFile(part *multipart.Part, limit int64) {
+// readFile reads the file part; bodySize, the request's Content-Length (-1
+// when unknown), sizes its buffer: the file is a little smaller than the body.
+func (up *upload) readFile(part *multipart.Part, limit, bodySize int64) {
 	up.name = part.FileName()
-	data, info, err := pdf.ReadUpload(part, limit) // one copy of the file, however large the body
+	data, info, err := pdf.ReadUpload(part, limit, bodySize) // one copy of the file, however large the body
 	var refused *pdf.UploadError
 	switch {
 	case err == nil:
