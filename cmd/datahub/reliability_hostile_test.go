@@ -40,14 +40,14 @@ func TestReliabilityHostileRequests(t *testing.T) {
 		}{
 			{"bodies no submission may be", func() { submitRefused(t, srv, key) }},
 			{"huge headers", func() { hugeHeaders(t, srv.base) }},
-			{"slowloris on headers", func() { slowloris(t, addr, "headers", "GET /healthz HTTP/1.1\r\nHost: x\r\n", "X-Slow: 1\r\n") }},
+			{"slowloris on headers", func() { slowloris(t, addr, "headers", "GET /healthz HTTP/1.1\r\nHost: x\r\n", "X-Slow: 1\r\n", "") }},
 			{"slowloris on the API body", func() {
 				slowloris(t, addr, "API submit body", "POST /api/opendata/submit HTTP/1.1\r\nHost: x\r\nDH-Auth-Key: "+key+
-					"\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{", " ")
+					"\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{", " ", "HTTP/1.1 408")
 			}},
 			{"slowloris on a web form's body", func() {
 				slowloris(t, addr, "web form body", "POST /signin HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded"+
-					"\r\nContent-Length: 100000\r\n\r\nemail=", "a")
+					"\r\nContent-Length: 100000\r\n\r\nemail=", "a", "HTTP/1.1 408")
 			}},
 			{"1,000 idle connections", func() { idleConnections(t, srv, 1000) }},
 			{"a 4 GiB upload", func() { gigabyteUpload(t, srv, contact, id) }},
@@ -133,9 +133,10 @@ func hugeHeaders(t *testing.T, base string) {
 }
 
 // slowloris sends head, then one more byte of drip every 100 ms. The server
-// must end the exchange (a 4xx answer or a closed connection) within
-// 30 s, far beyond its 1 s header or body timeout.
-func slowloris(t *testing.T, addr, what, head, drip string) {
+// must end the exchange within 30 s, far beyond its 1 s header or body
+// timeout: with the answer whose status line starts with want, or when want
+// is "", with any 4xx or a closed connection.
+func slowloris(t *testing.T, addr, what, head, drip, want string) {
 	t.Helper()
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -157,7 +158,9 @@ func slowloris(t *testing.T, addr, what, head, drip string) {
 		select {
 		case got := <-answered:
 			t.Logf("slowloris on %s: after %d bytes dripped over %s: %s", what, sent, time.Since(start).Round(time.Millisecond), got)
-			if strings.HasPrefix(got, "HTTP/1.1 ") && !strings.HasPrefix(got, "HTTP/1.1 4") {
+			if want != "" && !strings.HasPrefix(got, want) {
+				t.Errorf("slowloris on %s answered %q, want %s", what, got, want)
+			} else if strings.HasPrefix(got, "HTTP/1.1 ") && !strings.HasPrefix(got, "HTTP/1.1 4") {
 				t.Errorf("slowloris on %s answered %q, want a 4xx or a closed connection", what, got)
 			}
 			return

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -156,9 +157,14 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool)
 	buf := bytes.NewBuffer(make([]byte, 0, size))
 	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
 	var tooBig *http.MaxBytesError
+	var netErr net.Error
 	switch {
 	case errors.As(err, &tooBig):
 		return tooLarge()
+	case errors.As(err, &netErr) && netErr.Timeout():
+		seconds := strconv.FormatFloat(s.cfg.BodyReadTimeout.Seconds(), 'f', -1, 64)
+		writeProblem(w, r, http.StatusRequestTimeout, "body_timeout", []string{"seconds", seconds})
+		return nil, false
 	case err != nil && !errors.Is(err, io.EOF):
 		writeProblem(w, r, http.StatusBadRequest, "bad_body", nil)
 		return nil, false

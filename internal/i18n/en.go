@@ -43,6 +43,8 @@ var english = map[string]string{
 	"problem.rate_limited.detail":  "Slow down: try again in {seconds} second(s).",
 	"problem.too_large.title":      "Request body too large",
 	"problem.too_large.detail":     "The request body must be at most {limit} bytes.",
+	"problem.body_timeout.title":   "Request body too slow",
+	"problem.body_timeout.detail":  "The request body did not arrive within {seconds} seconds.",
 	"problem.media_type.title":     "Unsupported media type",
 	"problem.media_type.detail":    "Send the body as application/json.",
 	"problem.not_found.title":      "Not found",

@@ -41,6 +41,8 @@ var french = map[string]string{
 	"problem.rate_limited.detail":  "Ralentissez : réessayez dans {seconds} seconde(s).",
 	"problem.too_large.title":      "Corps de requête trop volumineux",
 	"problem.too_large.detail":     "Le corps de la requête doit faire au plus {limit} octets.",
+	"problem.body_timeout.title":   "Corps de requête trop lent",
+	"problem.body_timeout.detail":  "Le corps de la requête n’est pas arrivé en {seconds} secondes.",
 	"problem.media_type.title":     "Type de média non pris en charge",
 	"problem.media_type.detail":    "Envoyez le corps en application/json.",
 	"problem.not_found.title":      "Introuvable",
