@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync/atomic"
@@ -97,6 +98,14 @@ func (e *pgEpoch) raise(v uint64) {
 // channel, and so may any role that can connect; a stray large number would
 // hold the epoch above every later change, hiding revocations from the keyring.
 func (e *pgEpoch) reread(ctx context.Context, q querier) error {
+	// Before the first migration there is no table: say so without a failed
+	// statement in the database server's log.
+	var migrated bool
+	if err := q.QueryRow(ctx, `SELECT to_regclass('key_epoch') IS NOT NULL`).Scan(&migrated); err != nil {
+		return fmt.Errorf("read key epoch: %w", err)
+	} else if !migrated {
+		return errors.New("read key epoch: the store is not migrated yet")
+	}
 	var v int64
 	if err := q.QueryRow(ctx, `SELECT epoch FROM key_epoch`).Scan(&v); err != nil {
 		return fmt.Errorf("read key epoch: %w", err)
@@ -186,8 +195,11 @@ func (e *pgEpoch) connect(ctx context.Context) (*pgx.Conn, error) {
 		closeConn(conn)
 		return nil, fmt.Errorf("listen key epoch: %w", err)
 	}
-	// Tidiness only, as waiters ignore dead pids; fails before the first migration.
-	_, _ = conn.Exec(ctx, `DELETE FROM key_epoch_acks k WHERE NOT EXISTS (SELECT FROM pg_stat_activity a WHERE a.pid = k.pid)`)
+	// Tidiness only, as waiters ignore dead pids; nothing to do before the first migration.
+	var migrated bool
+	if err := conn.QueryRow(ctx, `SELECT to_regclass('key_epoch_acks') IS NOT NULL`).Scan(&migrated); err == nil && migrated {
+		_, _ = conn.Exec(ctx, `DELETE FROM key_epoch_acks k WHERE NOT EXISTS (SELECT FROM pg_stat_activity a WHERE a.pid = k.pid)`)
+	}
 	return conn, nil
 }
 
