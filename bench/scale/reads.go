@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -22,6 +23,7 @@ type readRun struct {
 	p50, p99 time.Duration
 	ref      *readRun // the /healthz run just before, on the same connections
 	rss      int64
+	server   durations // what the server's own histogram saw of the measured part
 }
 
 // reads measures each read path after a reference run of GET /healthz.
@@ -35,33 +37,40 @@ func (r *report) reads(ctx context.Context, srv *server, key string, ids []strin
 		return err
 	}
 	n := len(ids)
+	const status, list = "GET /api/opendata/submissions/{id}", "GET /api/opendata/submissions" // their routes
 	paths := []struct {
-		name string
-		url  func(*rand.Rand) string
+		name, route string
+		url         func(*rand.Rand) string
 	}{
-		{"status: /submissions/{id}, a random one", func(rnd *rand.Rand) string { return "/api/opendata/submissions/" + ids[rnd.IntN(n)] }},
-		{"list: first page, limit=50", func(*rand.Rand) string { return "/api/opendata/submissions?limit=50" }},
-		{fmt.Sprintf("list: %d rows down, limit=50", r.cfg.deep), func(*rand.Rand) string {
+		{"status: /submissions/{id}, a random one", status, func(rnd *rand.Rand) string { return "/api/opendata/submissions/" + ids[rnd.IntN(n)] }},
+		{"list: first page, limit=50", list, func(*rand.Rand) string { return "/api/opendata/submissions?limit=50" }},
+		{fmt.Sprintf("list: %d rows down, limit=50", r.cfg.deep), list, func(*rand.Rand) string {
 			return "/api/opendata/submissions?limit=50&cursor=" + url.QueryEscape(cursor)
 		}},
-		{"list: state=in_preparation, limit=50", func(*rand.Rand) string { return "/api/opendata/submissions?state=in_preparation&limit=50" }},
-		{"list: file_id=, a random one", func(rnd *rand.Rand) string { return "/api/opendata/submissions?file_id=" + fileID(rnd.IntN(n)) }},
+		{"list: state=in_preparation, limit=50", list, func(*rand.Rand) string { return "/api/opendata/submissions?state=in_preparation&limit=50" }},
+		{"list: file_id=, a random one", list, func(rnd *rand.Rand) string { return "/api/opendata/submissions?file_id=" + fileID(rnd.IntN(n)) }},
 	}
 	for _, p := range paths {
 		progress("measuring %s (%s, after the /healthz reference)", p.name, r.cfg.duration)
-		ref, err := measure(ctx, srv.base, "", r.cfg, func(*rand.Rand) string { return "/healthz" })
+		ref, err := measure(ctx, srv.base, "", r.cfg, func(*rand.Rand) string { return "/healthz" }, nil)
 		if err != nil {
 			return err
 		}
 		srv.rssMax()
-		run, err := measure(ctx, srv.base, key, r.cfg, p.url)
+		var before durations
+		var beforeErr error
+		run, err := measure(ctx, srv.base, key, r.cfg, p.url, func() { before, beforeErr = serverDurations(ctx, srv.base, p.route) })
 		if err != nil {
 			return err
 		}
-		run.path, run.ref, run.rss = p.name, ref, srv.rssMax()
+		after, err := serverDurations(ctx, srv.base, p.route)
+		if err = errors.Join(beforeErr, err); err != nil {
+			return err
+		}
+		run.path, run.ref, run.rss, run.server = p.name, ref, srv.rssMax(), after.since(before)
 		r.runs = append(r.runs, run)
-		progress("  p50 %s p99 %s, %.0f req/s, %d errors (/healthz: p99 %s, %.0f req/s)",
-			ms(run.p50), ms(run.p99), run.rate, run.errors, ms(ref.p99), ref.rate)
+		progress("  p50 %s p99 %s, %.0f req/s, %d errors (/healthz: p99 %s, %.0f req/s); the server handled %.1f%% within 5 ms",
+			ms(run.p50), ms(run.p99), run.rate, run.errors, ms(ref.p99), ref.rate, 100*run.server.within(0.005))
 	}
 	return nil
 }
@@ -94,8 +103,9 @@ func deepCursor(ctx context.Context, base, key string, rows int) (string, error)
 }
 
 // measure sends requests from c.readers clients, each on its own keep-alive
-// connection, for two unmeasured seconds and then c.duration.
-func measure(ctx context.Context, base, key string, c config, pick func(*rand.Rand) string) (*readRun, error) {
+// connection, for two unmeasured seconds and then c.duration. onWarm, if
+// not nil, runs when the measured part starts.
+func measure(ctx context.Context, base, key string, c config, pick func(*rand.Rand) string, onWarm func()) (*readRun, error) {
 	transport := &http.Transport{MaxIdleConnsPerHost: c.readers, MaxConnsPerHost: c.readers}
 	defer transport.CloseIdleConnections()
 	client := &http.Client{Transport: transport, Timeout: 30 * time.Second}
@@ -107,6 +117,10 @@ func measure(ctx context.Context, base, key string, c config, pick func(*rand.Ra
 	}
 	results := make([]result, c.readers)
 	var wg sync.WaitGroup
+	if onWarm != nil {
+		wg.Add(1)
+		time.AfterFunc(time.Until(warm), func() { defer wg.Done(); onWarm() })
+	}
 	for i := range c.readers {
 		wg.Add(1)
 		go func() {
