@@ -28,6 +28,15 @@ func driver(db *store.DB) riverdriver.Driver[*sql.Tx] {
 	return riversqlite.New(db.SQL())
 }
 
+// readDriver puts River's reads of job rows on the store's read pool: on
+// SQLite a status lookup then never waits for the one writer's commit.
+func readDriver(db *store.DB) riverdriver.Driver[*sql.Tx] {
+	if db.Dialect() == "postgres" {
+		return driver(db)
+	}
+	return riversqlite.New(db.ReadSQL())
+}
+
 // Migrate applies River's own migrations to the store's database. Several
 // processes may run it at once: on PostgreSQL they take turns on an advisory
 // lock; on SQLite all of River's migrations run in one write transaction,

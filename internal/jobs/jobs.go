@@ -65,6 +65,7 @@ type Config struct {
 // Queue enqueues jobs and, when made by New and started, runs them.
 type Queue struct {
 	client  *river.Client[*sql.Tx]
+	reader  *river.Client[*sql.Tx] // reads job rows (readDriver)
 	working bool
 	started bool
 }
@@ -137,7 +138,11 @@ func New(db *store.DB, cfg Config) (*Queue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
-	return &Queue{client: client, working: true}, nil
+	reader, err := newReader(db, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	return &Queue{client: client, reader: reader, working: true}, nil
 }
 
 // NewInserter returns a queue that only enqueues and reads jobs: for the
@@ -150,7 +155,20 @@ func NewInserter(db *store.DB, logger *slog.Logger) (*Queue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
-	return &Queue{client: client}, nil
+	reader, err := newReader(db, logger)
+	if err != nil {
+		return nil, err
+	}
+	return &Queue{client: client, reader: reader}, nil
+}
+
+// newReader returns the client that reads job rows, never started.
+func newReader(db *store.DB, logger *slog.Logger) (*river.Client[*sql.Tx], error) {
+	reader, err := river.NewClient(readDriver(db), &river.Config{Logger: logger, SkipUnknownJobCheck: true})
+	if err != nil {
+		return nil, fmt.Errorf("jobs: %w", err)
+	}
+	return reader, nil
 }
 
 // SaveMargin is the time a job keeps beyond the fetcher's limit to save its

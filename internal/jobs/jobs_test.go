@@ -349,3 +349,40 @@ func TestShutdownInterruptsWithoutLosingAnAttempt(t *testing.T) {
 		}
 	})
 }
+
+// Job rows are read beside the writer: on SQLite, whose one write connection
+// is held here as a long commit would hold it, a status lookup's jobs and
+// the job list are still read. On PostgreSQL both share one pool of many.
+func TestJobReadsDoNotWaitForTheWriter(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, cfg store.Config) {
+		e := newQueueEnv(t, cfg)
+		ids := []string{"reader-1", "reader-2", "reader-3", "reader-4", "reader-5"}
+		for _, id := range ids {
+			e.submit(t, id, "http://127.0.0.1:9/data.csv")
+		}
+		var jobIDs []int64
+		for _, id := range ids {
+			got, err := e.db.SubmissionJobIDs(context.Background(), id, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			jobIDs = append(jobIDs, got...)
+		}
+		writer, err := e.db.SQL().Conn(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer writer.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if few, err := e.queue.Statuses(ctx, jobIDs[:1]); err != nil || len(few) != 1 {
+			t.Errorf("one job while the writer is busy: %v, %v", few, err)
+		}
+		if many, err := e.queue.Statuses(ctx, jobIDs); err != nil || len(many) != len(jobIDs) {
+			t.Errorf("%d jobs while the writer is busy: %d, %v", len(jobIDs), len(many), err)
+		}
+		if list, err := e.queue.List(ctx, []string{"available", "running", "retryable", "completed", "scheduled"}, 100); err != nil || len(list) == 0 {
+			t.Errorf("job list while the writer is busy: %v, %v", list, err)
+		}
+	})
+}

@@ -55,7 +55,7 @@ func (q *Queue) get(ctx context.Context, ids []int64) ([]store.JobStatus, error)
 	slices.Reverse(ids)
 	out := make([]store.JobStatus, 0, len(ids))
 	for _, id := range slices.Compact(ids) {
-		j, err := q.client.JobGet(ctx, id)
+		j, err := q.reader.JobGet(ctx, id)
 		if errors.Is(err, river.ErrNotFound) {
 			continue
 		} else if err != nil {
@@ -80,7 +80,7 @@ func (q *Queue) List(ctx context.Context, states []string, limit int) ([]store.J
 }
 
 func (q *Queue) list(ctx context.Context, params *river.JobListParams) ([]store.JobStatus, error) {
-	res, err := q.client.JobList(ctx, params)
+	res, err := q.reader.JobList(ctx, params)
 	if err != nil {
 		return nil, fmt.Errorf("list jobs: %w", err)
 	}

@@ -110,6 +110,10 @@ func (db *DB) Ping(ctx context.Context) error {
 // for a job queue that shares the database.
 func (db *DB) SQL() *sql.DB { return db.write }
 
+// ReadSQL returns the pool the store reads through: on SQLite several
+// connections beside the one that writes; on PostgreSQL the same pool as SQL.
+func (db *DB) ReadSQL() *sql.DB { return db.read }
+
 // Dialect names the database behind the store: "sqlite" or "postgres".
 func (db *DB) Dialect() string { return db.dialect.name }
 
