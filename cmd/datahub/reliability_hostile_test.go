@@ -76,7 +76,8 @@ func TestReliabilityHostileRequests(t *testing.T) {
 	for range rounds {
 		round()
 	}
-	fdsAfter, goAfter := waitFiles(t, pid, fdsBefore), waitGoroutines(t, srv.base, goBefore)
+	fdsAfter := waitBack(t, "open files", fdsBefore, func() int { return openFiles(t, pid) })
+	goAfter := waitBack(t, "goroutines", goBefore, func() int { return goroutines(t, srv.base) })
 	t.Logf("RSS %d kB at start, at most %d kB over %d rounds, at most %d kB over %d more; open files %d before, %d after; goroutines %d before, %d after",
 		rssStart, warm, warmup, peak, rounds, fdsBefore, fdsAfter, goBefore, goAfter)
 	if peak > warm+48<<10 {
@@ -204,17 +205,18 @@ func idleConnections(t *testing.T, srv *server, n int) {
 	}
 }
 
-// waitFiles waits until the server's open files are back to at most want
-// (plus a few for pooled connections), and returns the count.
-func waitFiles(t *testing.T, pid, want int) int {
+// waitBack waits until count() is back to at most want plus 8 (pooled
+// connections, the jobs' own goroutines), and returns its last value: the
+// server's open files or goroutines after the hostile rounds.
+func waitBack(t *testing.T, what string, want int, count func() int) int {
 	t.Helper()
 	n := 0
 	for end := time.Now().Add(30 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
-		if n = openFiles(t, pid); n <= want+8 {
+		if n = count(); n <= want+8 {
 			return n
 		}
 	}
-	t.Errorf("the server holds %d open files, %d before", n, want)
+	t.Errorf("the server has %d %s, %d before", n, what, want)
 	return n
 }
 
@@ -239,20 +241,6 @@ func goroutines(t *testing.T, base string) int {
 	}
 	t.Fatalf("no go_goroutines in /metrics (%v)", sc.Err())
 	return 0
-}
-
-// waitGoroutines waits for the server's goroutines to come back to about
-// want (its jobs' own come and go), and returns their count.
-func waitGoroutines(t *testing.T, base string, want int) int {
-	t.Helper()
-	n := 0
-	for end := time.Now().Add(30 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
-		if n = goroutines(t, base); n <= want+8 {
-			return n
-		}
-	}
-	t.Errorf("the server runs %d goroutines, %d before", n, want)
-	return n
 }
 
 // gigabyteUpload streams a multipart body of 4 GiB to the signed-approval
