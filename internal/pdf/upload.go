@@ -83,9 +83,10 @@ func CheckUpload(r io.Reader, limit int64) (Info, error) {
 // ReadUpload is CheckUpload that also returns the bytes it read, so that
 // the caller keeps the file without a second copy. On an error they are what
 // was read before it: nil when r held nothing. sizeHint is how many bytes r
-// is expected to hold (0 when unknown, as for a multipart part): the buffer
-// starts at that size, at most limit+1, and grows to at most limit+1, so a
-// body much larger than the limit costs one buffer of the limit's size.
+// is expected to hold (0 when unknown): the buffer starts at that size, at
+// most 1 MiB (a client's word is not worth more before its bytes arrive),
+// and grows as they do, never past limit+1, so a body much larger than the
+// limit costs one buffer of the limit's size and the smaller ones before it.
 func ReadUpload(r io.Reader, limit, sizeHint int64) ([]byte, Info, error) {
 	if limit < int64(len(pdfHeader)) {
 		return nil, Info{}, fmt.Errorf("check upload: size limit %d is too small for a PDF", limit)
@@ -117,11 +118,12 @@ func ReadUpload(r io.Reader, limit, sizeHint int64) ([]byte, Info, error) {
 }
 
 // readAtMost appends r to head until r ends or most bytes are held, in a
-// buffer that starts at sizeHint (or 64 KiB) and doubles, never past most.
+// buffer that starts at sizeHint (64 KiB when unknown, 1 MiB at most) and
+// doubles, never past most.
 func readAtMost(r io.Reader, head []byte, most, sizeHint int64) ([]byte, error) {
-	size := sizeHint
-	if size <= 0 {
-		size = 64 << 10
+	size := int64(64 << 10)
+	if sizeHint > 0 {
+		size = min(sizeHint, 1<<20)
 	}
 	size = min(max(size, int64(len(head))), most)
 	data := append(make([]byte, 0, size), head...)
