@@ -44,8 +44,9 @@ var steps = []struct {
 func titles(d Data) []string     { return []string{d.TitleEN, d.TitleFR} }
 func withReason(d Data) []string { return append(titles(d), d.Reason) }
 
-// halves splits a body at the French heading so each phrase is checked in its own language.
-func halves(t *testing.T, body, sep string) (en, fr string) {
+// halves splits a body at sep, where its second language starts, so that each
+// phrase is checked in its own language.
+func halves(t *testing.T, body, sep string) (first, second string) {
 	t.Helper()
 	i := strings.Index(body, sep)
 	if i < 0 {
@@ -64,6 +65,37 @@ func hasPhrases(t *testing.T, what, half string, phrases []string) {
 	}
 }
 
+// bodyHalves is one body of a message (kind "text" or "html") cut into its
+// English and French halves.
+type bodyHalves struct{ kind, text, en, fr string }
+
+// langHalves cuts m's text and HTML bodies into their halves, first being
+// the language that comes first ("en" or "fr"), after checking that each body
+// opens with the note that the other language follows.
+func langHalves(t *testing.T, m Message, first string) []bodyHalves {
+	t.Helper()
+	second, note := "fr", "Le français suit."
+	if first == "fr" {
+		second, note = "en", "The English follows."
+	}
+	var out []bodyHalves
+	for _, b := range []struct{ kind, text, sep string }{
+		{"text", m.Text, "-----\n"}, {"html", m.HTML, `<div lang="` + second + `"`},
+	} {
+		if !strings.Contains(b.text[:min(len(b.text), 800)], note) {
+			t.Errorf("%s: no %q at the top", b.kind, note)
+		}
+		h := bodyHalves{kind: b.kind, text: b.text}
+		if first == "fr" {
+			h.fr, h.en = halves(t, b.text, b.sep)
+		} else {
+			h.en, h.fr = halves(t, b.text, b.sep)
+		}
+		out = append(out, h)
+	}
+	return out
+}
+
 func TestStepsAreBilingual(t *testing.T) {
 	d := sample()
 	for _, s := range steps {
@@ -76,17 +108,11 @@ func TestStepsAreBilingual(t *testing.T) {
 			if len(m.To) != 1 || m.To[0] != d.To[0] || m.ReplyTo != d.ReplyTo {
 				t.Errorf("to %q reply-to %q", m.To, m.ReplyTo)
 			}
-			for _, body := range []struct{ kind, text, sep string }{
-				{"text", m.Text, "-----\n"}, {"html", m.HTML, `<div lang="fr"`},
-			} {
-				if !strings.Contains(body.text[:min(len(body.text), 800)], "Le français suit.") {
-					t.Errorf("%s: no %q at the top", body.kind, "Le français suit.")
-				}
-				enHalf, frHalf := halves(t, body.text, body.sep)
-				hasPhrases(t, body.kind+": English half", enHalf, s.en)
-				hasPhrases(t, body.kind+": French half", frHalf, s.fr)
+			for _, body := range langHalves(t, m, "en") {
+				hasPhrases(t, body.kind+": English half", body.en, s.en)
+				hasPhrases(t, body.kind+": French half", body.fr, s.fr)
 				for _, link := range s.links(d) {
-					if !strings.Contains(enHalf, link) || !strings.Contains(frHalf, link) {
+					if !strings.Contains(body.en, link) || !strings.Contains(body.fr, link) {
 						t.Errorf("%s: link %q not in both languages", body.kind, link)
 					}
 				}
@@ -212,15 +238,9 @@ func TestFrenchFirst(t *testing.T) {
 			if m.Subject != frSubj+" / "+enSubj {
 				t.Errorf("subject %q, want %q", m.Subject, frSubj+" / "+enSubj)
 			}
-			for _, body := range []struct{ kind, text, sep string }{
-				{"text", m.Text, "-----\n"}, {"html", m.HTML, `<div lang="en"`},
-			} {
-				if !strings.Contains(body.text[:min(len(body.text), 800)], "The English follows.") {
-					t.Errorf("%s: no %q at the top", body.kind, "The English follows.")
-				}
-				frHalf, enHalf := halves(t, body.text, body.sep)
-				hasPhrases(t, body.kind+": French half (first)", frHalf, s.fr)
-				hasPhrases(t, body.kind+": English half (second)", enHalf, s.en)
+			for _, body := range langHalves(t, m, "fr") {
+				hasPhrases(t, body.kind+": French half (first)", body.fr, s.fr)
+				hasPhrases(t, body.kind+": English half (second)", body.en, s.en)
 			}
 			if !strings.Contains(m.HTML, `<html lang="fr">`) {
 				t.Errorf("html lang is not fr")
