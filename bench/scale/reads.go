@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +11,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/opendata-datahub/datahub/client"
 )
 
 // readRun is one measured run of one path.
@@ -75,27 +76,18 @@ func (r *report) reads(ctx context.Context, srv *server, key string, ids []strin
 	return nil
 }
 
-// deepCursor walks the list to the page that starts rows down and returns its cursor.
+// deepCursor walks the list, through the project's client, to the page that
+// starts rows down and returns its cursor.
 func deepCursor(ctx context.Context, base, key string, rows int) (string, error) {
+	c := client.New(base, key)
 	cursor := ""
 	for seen := 0; seen < rows; seen += 100 { // rows == 0: the first page
-		u := base + "/api/opendata/submissions?limit=100"
-		if cursor != "" {
-			u += "&cursor=" + url.QueryEscape(cursor)
-		}
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-		req.Header.Set("Authorization", "Bearer "+key)
-		resp, err := http.DefaultClient.Do(req)
+		page, err := c.List(ctx, client.ListOptions{Limit: 100, Cursor: cursor})
 		if err != nil {
 			return "", err
 		}
-		var page struct {
-			NextCursor string `json:"next_cursor"`
-		}
-		err = json.NewDecoder(resp.Body).Decode(&page)
-		resp.Body.Close()
-		if err != nil || page.NextCursor == "" {
-			return "", fmt.Errorf("the list ends before %d rows (%v)", rows, err)
+		if page.NextCursor == "" {
+			return "", fmt.Errorf("the list ends before %d rows", rows)
 		}
 		cursor = page.NextCursor
 	}
