@@ -17,17 +17,33 @@ const DatabaseFile = "datahub.db"
 
 // sqliteDSN sets up every connection: WAL so readers never block the writer,
 // synchronous=FULL so a commit survives power loss, and a busy timeout so the
-// CLI and the server can share the file.
-func sqliteDSN(path string, immediate bool) string {
+// CLI and the server can share the file. The writer's connection takes the
+// write lock at BEGIN; the readers' keep small page caches (readerCacheKiB).
+func sqliteDSN(path string, writer bool) string {
 	q := url.Values{}
 	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)"} {
 		q.Add("_pragma", p)
 	}
-	if immediate {
+	if writer {
 		q.Set("_txlock", "immediate") // take the write lock at BEGIN, not at the first write
+	} else {
+		q.Add("_pragma", fmt.Sprintf("cache_size(-%d)", readerCacheKiB))
 	}
 	return "file:" + path + "?" + q.Encode()
 }
+
+// readerCacheKiB is each read connection's page cache. Any commit empties
+// every reader's cache (SQLite cannot tell which pages changed), and the
+// driver's allocator hands memory past 4 MiB of freed pages back to the
+// system one madvise at a time; SQLite's default 2 MB caches, full after a
+// quiet spell, made that a burst of hundreds of calls that held every read
+// for 20 to 45 ms on each commit. At 256 KiB the readers' caches together
+// stay under that mark, and a lookup re-reads the few pages it
+// needs from the system's file cache at no measurable cost (BENCHMARKS.md,
+// "Scale"). On two cores there are four readers; on many more, their caches
+// together pass the mark again, and a commit costs the reads a few
+// milliseconds rather than tens.
+const readerCacheKiB = 256
 
 func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 	if cfg.DataDir == "" {
