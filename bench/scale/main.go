@@ -4,12 +4,20 @@
 //   - the submit rate of each tenth of the load (the last tenth against the
 //     first: the rate at N against the rate on an empty store);
 //   - the server's resident memory throughout;
-//   - with -readers concurrent readers, p50/p99 and req/s of a status lookup
-//     (a random submission), the first page of the list, a page -deep rows
-//     down, a state= page, a file_id= lookup (a random file), each against
-//     GET /livez, which touches no database, measured the same way in the same
-//     run: the reference that shows what the harness and HTTP cost on this
-//     machine at that moment.
+//   - with -readers concurrent readers, p50/p99/max and req/s of a status
+//     lookup (a random submission), of the floor (a lookup of an unknown id:
+//     the key's check, one index probe, a 404), the first page of the list, a
+//     page -deep rows down, a state= page, a file_id= lookup (a random file),
+//     each after GET /healthz, which touches no database, measured the same
+//     way in the same run: the reference that shows what the harness and HTTP
+//     cost on this machine at that moment;
+//   - the server's own histogram of how long its handlers took.
+//
+// By default each reader sends as soon as its last request is answered, which
+// keeps the machine busy: latency is then mostly queueing. With -rate the
+// readers send that many requests per second in all, on a schedule, and a
+// request's time counts from when it was due. -paths picks the read paths by
+// name; -pin holds the SQLite file in memory during the reads.
 //
 // The data directory (-data) or database (-database-url) is kept, with the
 // key and the ids loaded, so that a later run adds to it (-n is the total) or
@@ -36,11 +44,13 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/opendata-datahub/datahub/bench/internal/loopback"
+	"github.com/opendata-datahub/datahub/internal/store"
 )
 
 type config struct {
@@ -52,6 +62,9 @@ type config struct {
 	duration    time.Duration
 	deep        int
 	skipReads   bool
+	pin         bool           // hold the SQLite file in memory during the reads
+	paths       *regexp.Regexp // the read paths measured: those whose names it matches
+	rate        float64        // requests per second the readers send in all; 0: each as soon as its last is answered
 	compare     int
 }
 
@@ -65,10 +78,22 @@ func main() {
 	flag.DurationVar(&c.duration, "duration", 15*time.Second, "length of each measured read run")
 	flag.IntVar(&c.deep, "deep", 20_000, "how many rows down the deep list page starts")
 	flag.BoolVar(&c.skipReads, "skip-reads", false, "load only")
+	flag.BoolVar(&c.pin, "pin", false, "during the reads, hold the SQLite file in memory (mmap and mlock), so that the figures leave out this machine's reclaim of the file cache (SQLite only)")
+	flag.Float64Var(&c.rate, "rate", 0, "pace the readers to send this many requests per second in all, and count each one's time from when it was due (0: each reader sends as soon as its last is answered)")
+	paths := flag.String("paths", "", "measure only the read paths whose names match this regular expression, e.g. 'status' or 'list: (first|file_id)'")
 	flag.IntVar(&c.compare, "compare", 0, "at the end, submit this many to an empty store, to the loaded one (which keeps them) and to the empty one again, and give the ratio of the rates")
 	flag.Parse()
-	if c.data == "" || c.n < 1 || c.loadClients < 1 || c.readers < 1 || c.duration < time.Second {
-		fmt.Fprintln(os.Stderr, "scale: -data is required; -n, -load-clients and -readers must be positive, -duration at least 1s")
+	if c.data == "" || c.n < 1 || c.loadClients < 1 || c.readers < 1 || c.duration < time.Second || c.rate < 0 {
+		fmt.Fprintln(os.Stderr, "scale: -data is required; -n, -load-clients and -readers must be positive, -duration at least 1s, -rate not negative")
+		os.Exit(2)
+	}
+	var err error
+	if c.paths, err = regexp.Compile(*paths); err != nil {
+		fmt.Fprintln(os.Stderr, "scale: -paths:", err)
+		os.Exit(2)
+	}
+	if c.pin && c.databaseURL != "" {
+		fmt.Fprintln(os.Stderr, "scale: -pin holds the SQLite file; PostgreSQL's files are its server's")
 		os.Exit(2)
 	}
 	if c.databaseURL != "" {
@@ -78,7 +103,7 @@ func main() {
 		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, c)
+	err = run(ctx, c)
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "scale:", err)
@@ -141,6 +166,14 @@ func run(ctx context.Context, c config) error {
 		}
 	}
 	if !c.skipReads {
+		if c.pin {
+			unpin, err := pinFile(filepath.Join(c.data, "data", store.DatabaseFile))
+			if err != nil {
+				return err
+			}
+			r.facts = append(r.facts, "the SQLite file held in memory during the reads (-pin)")
+			defer unpin()
+		}
 		if err := r.reads(ctx, srv, st.Key, ids); err != nil {
 			return err
 		}
