@@ -17,7 +17,7 @@
 // keeps the machine busy: latency is then mostly queueing. With -rate the
 // readers send that many requests per second in all, on a schedule, and a
 // request's time counts from when it was due. -paths picks the read paths by
-// name; -pin holds the SQLite file in memory during the reads.
+// name; -pin holds the database's files in memory during the reads.
 //
 // The data directory (-data) or database (-database-url) is kept, with the
 // key and the ids loaded, so that a later run adds to it (-n is the total) or
@@ -50,7 +50,6 @@ import (
 	"time"
 
 	"github.com/opendata-datahub/datahub/bench/internal/loopback"
-	"github.com/opendata-datahub/datahub/internal/store"
 )
 
 type config struct {
@@ -62,7 +61,7 @@ type config struct {
 	duration    time.Duration
 	deep        int
 	skipReads   bool
-	pin         bool           // hold the SQLite file in memory during the reads
+	pin         string         // a glob of the files held in memory during the reads
 	paths       *regexp.Regexp // the read paths measured: those whose names it matches
 	rate        float64        // requests per second the readers send in all; 0: each as soon as its last is answered
 	compare     int
@@ -78,7 +77,7 @@ func main() {
 	flag.DurationVar(&c.duration, "duration", 15*time.Second, "length of each measured read run")
 	flag.IntVar(&c.deep, "deep", 20_000, "how many rows down the deep list page starts")
 	flag.BoolVar(&c.skipReads, "skip-reads", false, "load only")
-	flag.BoolVar(&c.pin, "pin", false, "during the reads, hold the SQLite file in memory (mmap and mlock), so that the figures leave out this machine's reclaim of the file cache (SQLite only)")
+	flag.StringVar(&c.pin, "pin", "", "during the reads, hold these files (a glob) in memory with mmap and mlock, so that the figures leave out this machine's reclaim of the file cache: the SQLite file, DATA/data/datahub.db, or PostgreSQL's database directory, e.g. '/var/lib/postgresql/15/main/base/OID/*'")
 	flag.Float64Var(&c.rate, "rate", 0, "pace the readers to send this many requests per second in all, and count each one's time from when it was due (0: each reader sends as soon as its last is answered)")
 	paths := flag.String("paths", "", "measure only the read paths whose names match this regular expression, e.g. 'status' or 'list: (first|file_id)'")
 	flag.IntVar(&c.compare, "compare", 0, "at the end, submit this many to an empty store, to the loaded one (which keeps them) and to the empty one again, and give the ratio of the rates")
@@ -90,10 +89,6 @@ func main() {
 	var err error
 	if c.paths, err = regexp.Compile(*paths); err != nil {
 		fmt.Fprintln(os.Stderr, "scale: -paths:", err)
-		os.Exit(2)
-	}
-	if c.pin && c.databaseURL != "" {
-		fmt.Fprintln(os.Stderr, "scale: -pin holds the SQLite file; PostgreSQL's files are its server's")
 		os.Exit(2)
 	}
 	if c.databaseURL != "" {
@@ -166,12 +161,12 @@ func run(ctx context.Context, c config) error {
 		}
 	}
 	if !c.skipReads {
-		if c.pin {
-			unpin, err := pinFile(filepath.Join(c.data, "data", store.DatabaseFile))
+		if c.pin != "" {
+			unpin, size, err := pinFiles(c.pin)
 			if err != nil {
 				return err
 			}
-			r.facts = append(r.facts, "the SQLite file held in memory during the reads (-pin)")
+			r.facts = append(r.facts, fmt.Sprintf("held in memory during the reads (-pin): %s, %.0f MiB", c.pin, mib(size)))
 			defer unpin()
 		}
 		if err := r.reads(ctx, srv, st.Key, ids); err != nil {
