@@ -19,7 +19,7 @@ import (
 type readRun struct {
 	path     string
 	requests int
-	errors   int // answers other than 200, and failed requests
+	errors   int // answers other than the path's expected status, and failed requests
 	rate     float64
 	p50, p99 time.Duration
 	max      time.Duration // the slowest request: a stall of the whole server shows here first
